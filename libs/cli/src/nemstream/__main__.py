@@ -1,0 +1,5 @@
+"""`python -m nemstream` runs the command line."""
+
+from nemstream.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Subcommands implemented by the CLI package itself (services bring their own)."""
