@@ -99,6 +99,7 @@ def read_csv_bytes(data: bytes, name: str, *, strict: bool = True) -> MmsReport:
             _reject_orphans(body, line, name, after_footer=footer is not None, warnings=warnings)
     last_line = line + data.count(b"\n", previous, len(data.rstrip()))
     context = _Context(name, warnings, {}, last_line, footer is not None)
+    report = _assemble(name, header, blocks, context)  # a row cut mid-way is reported first
     if footer is None:
         message = "no END OF REPORT footer: the report is incomplete (truncated?)"
         if strict:
@@ -113,7 +114,7 @@ def read_csv_bytes(data: bytes, name: str, *, strict: bool = True) -> MmsReport:
                 footer[0],
             )
         )
-    return _assemble(name, header, blocks, context)
+    return report
 
 
 def _assemble(
@@ -372,6 +373,13 @@ def _careful(block: _Block, context: _Context) -> tuple[TableThunk, list[int]]:
             continue
         if row[0] != "D":
             _raise_bad_row(context, start, f"unexpected {row[0][:20]!r} row among D rows")
+        if len(row) >= 4 and (row[1], row[2], row[3]) != expected:
+            _raise_bad_row(
+                context,
+                start,
+                f"D row for {row[1]},{row[2]},{row[3]} under the I row of {key} (line "
+                f"{block.i_line}): a D row must follow its own table's I row",
+            )
         if len(row) != width:
             _raise_bad_row(
                 context,
@@ -379,13 +387,6 @@ def _careful(block: _Block, context: _Context) -> tuple[TableThunk, list[int]]:
                 f"expected {width} fields for {key} (declared by its I row at line "
                 f"{block.i_line}), found {len(row)}",
                 cut=len(row) < width,
-            )
-        if (row[1], row[2], row[3]) != expected:
-            _raise_bad_row(
-                context,
-                start,
-                f"D row for {row[1]},{row[2]},{row[3]} under the I row of {key} (line "
-                f"{block.i_line}): a D row must follow its own table's I row",
             )
         rows.append(row)
         lines.append(start)

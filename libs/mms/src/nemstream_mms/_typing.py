@@ -153,7 +153,8 @@ def type_rows(
     built: dict[str, pl.Series] = {}
     if filled:
         rows = list(zip(*filled.values(), strict=True))
-        frame = pl.DataFrame(rows, schema=list(filled), orient="row")
+        schema = {name: DTYPES[kinds[name]] for name in filled}
+        frame = pl.DataFrame(rows, schema=schema, orient="row")
         built = {series.name: series for series in frame.iter_columns()}
     empty: dict[Kind, pl.Series] = {}
     out: list[pl.Series] = []

@@ -12,6 +12,7 @@ The same views read live 5-minute files, ARCHIVE zips, and MMSDM monthly files.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import polars as pl
 
@@ -33,6 +34,10 @@ counts the same panels twice."""
 
 PRICING_RUN = 0
 """INTERVENTION value of the pricing run, the one that sets prices and revenue."""
+
+FIVE_MINUTE_SETTLEMENT_START = datetime(2021, 10, 1, 0, 5)
+"""First interval (ending, NEM time) settled on 5-minute prices; before it TradingIS prices
+are 30-minute trading-interval prices."""
 
 _DT = pl.Datetime("us")
 _F = pl.Float64()
@@ -324,3 +329,19 @@ def rooftop_actual(report: MmsReport) -> pl.DataFrame:
 def pricing_run(prices: pl.DataFrame) -> pl.DataFrame:
     """Keep only the pricing run (INTERVENTION = 0), the one to use for prices and revenue."""
     return prices.filter(pl.col("intervention") == PRICING_RUN)
+
+
+def trading_interval_minutes(settlementdate: datetime) -> int:
+    """Length of the trading interval ending at `settlementdate`: 5 minutes from five-minute
+    settlement (interval ending 2021-10-01 00:05, NEM time) on, 30 before it."""
+    return 5 if settlementdate >= FIVE_MINUTE_SETTLEMENT_START else 30
+
+
+def trading_interval_minutes_expr(column: str = "settlementdate") -> pl.Expr:
+    """`trading_interval_minutes` over a column of NEM-time timestamps."""
+    return (
+        pl.when(pl.col(column) >= FIVE_MINUTE_SETTLEMENT_START)
+        .then(pl.lit(5))
+        .otherwise(pl.lit(30))
+        .alias("interval_minutes")
+    )
