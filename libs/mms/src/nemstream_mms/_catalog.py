@@ -2,7 +2,7 @@
 
 Column types are looked up by AEMO column name (names mean the same thing in every MMS table).
 A name listed here is *strict*: a value that does not parse as its type is an error naming the
-line. Any other column is inferred from its values (timestamp, integer, float, else text).
+line. Any other column is inferred from its values (timestamp, float, else text).
 """
 
 from __future__ import annotations

@@ -28,11 +28,21 @@ from nemstream_mms._errors import (
     WarningCode,
 )
 from nemstream_mms._report import MmsReport, ReportHeader, RowLines, TableKey, Tables, TableThunk
-from nemstream_mms._typing import DTYPES, type_frame, type_rows, type_series
+from nemstream_mms._typing import (
+    DTYPES,
+    looks_like_timestamp,
+    type_frame,
+    type_rows,
+    type_series,
+)
 
 POLARS_MIN_BYTES = 192 * 1024
 """Blocks at least this big go to polars' CSV reader; smaller ones are split in Python, where
 the reader's fixed cost per call (about a millisecond) would dominate."""
+
+SNIFF_ROWS = 200
+"""Rows looked at to guess the type of a column nemstream does not catalogue in a block read by
+polars; a guess that later rows contradict is caught and the block re-read as text."""
 
 PYTHON_MAX_CELLS = 1_500
 """Split blocks with at most this many values are typed value by value in Python; bigger ones
@@ -51,8 +61,21 @@ class _Block:
     key: TableKey
     version_token: str
     columns: list[str]
-    body: bytes
+    data: bytes  # the whole file: big blocks are read in place, never copied
+    start: int  # offset of the first D row
+    stop: int  # offset just past the last D row
     i_line: int  # line of the I row; D rows start on the next line
+    line_count: int  # physical lines between the I row and the next I/C row
+
+    @property
+    def body(self) -> bytes:
+        """The block's D rows (a copy: used for small blocks and the careful reader)."""
+        return self.data[self.start : self.stop]
+
+    @property
+    def size(self) -> int:
+        """Bytes of D rows."""
+        return self.stop - self.start
 
 
 @dataclass(slots=True)
@@ -68,7 +91,7 @@ def read_csv_bytes(data: bytes, name: str, *, strict: bool = True) -> MmsReport:
     """Parse one MMS CSV held in memory; `strict` makes a missing footer an error, not a warning."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    if not data.strip():
+    if _blank(data):
         raise EmptyReportError(name, "empty file: no MMS rows")
     warnings: list[MmsWarning] = []
     markers = _markers(data)
@@ -77,27 +100,38 @@ def read_csv_bytes(data: bytes, name: str, *, strict: bool = True) -> MmsReport:
     header: ReportHeader | None = None
     footer: tuple[int, int] | None = None  # (line, declared line count)
     blocks: list[_Block] = []
-    line = 1
-    previous = 0
+    lines = _marker_lines(data, markers)
     for index, (offset, kind) in enumerate(markers):
-        line += data.count(b"\n", previous, offset)
-        previous = offset
+        line = lines[index]
         end = data.find(b"\n", offset)
         end = len(data) if end < 0 else end
         row_text = _decode(data[offset:end], name, warnings, line).rstrip("\r")
-        next_offset = markers[index + 1][0] if index + 1 < len(markers) else len(data)
-        body = data[end + 1 : next_offset]
+        last = index + 1 == len(markers)
+        next_offset = len(data) if last else markers[index + 1][0]
+        start = min(end + 1, next_offset)
         if kind == b"I":
-            blocks.append(_i_block(row_text, body, line, name))
+            if last:
+                tail = data.count(b"\n", start, next_offset)
+                line_count = tail + (0 if data.endswith(b"\n") or start == next_offset else 1)
+            else:
+                line_count = lines[index + 1] - line - 1
+            blocks.append(_i_block(row_text, data, start, next_offset, line, line_count, name))
             continue
         fields = _split_row(row_text, name, line)
         if len(fields) > 1 and fields[1] == "END OF REPORT":
             footer = (line, _footer_count(fields, name, line))
         elif header is None:
             header = ReportHeader.from_fields(fields)
-        if body.strip():
-            _reject_orphans(body, line, name, after_footer=footer is not None, warnings=warnings)
-    last_line = line + data.count(b"\n", previous, len(data.rstrip()))
+        if not _blank(data[start:next_offset]):
+            _reject_orphans(
+                data[start:next_offset],
+                line,
+                name,
+                after_footer=footer is not None,
+                warnings=warnings,
+            )
+    previous, line = markers[-1][0], lines[-1]
+    last_line = line + data.count(b"\n", previous, _content_end(data))
     context = _Context(name, warnings, {}, last_line, footer is not None)
     report = _assemble(name, header, blocks, context)  # a row cut mid-way is reported first
     if footer is None:
@@ -140,19 +174,38 @@ def _assemble(
     )
 
 
+def _blank(data: bytes) -> bool:
+    """True for empty or whitespace-only bytes, without copying them."""
+    return not data or data.isspace()
+
+
+def _content_end(data: bytes) -> int:
+    """Offset just past the last non-whitespace byte (trailing whitespace is short)."""
+    end = len(data)
+    while end and data[end - 1] in b" \t\r\n":
+        end -= 1
+    return end
+
+
+_MARKER = re.compile(rb"\n([IC]),")
+
+
 def _markers(data: bytes) -> list[tuple[int, bytes]]:
-    """Offsets of every line that starts an I or C row, in file order."""
-    found: list[tuple[int, bytes]] = []
-    for kind in (b"I", b"C"):
-        if data.startswith(kind + b","):
-            found.append((0, kind))
-        needle = b"\n" + kind + b","
-        position = data.find(needle)
-        while position >= 0:
-            found.append((position + 1, kind))
-            position = data.find(needle, position + 1)
-    found.sort()
+    """Offsets of every line that starts an I or C row, in file order (one pass)."""
+    found = [(0, data[:1])] if data[:2] in (b"I,", b"C,") else []
+    found.extend((match.start() + 1, match.group(1)) for match in _MARKER.finditer(data))
     return found
+
+
+def _marker_lines(data: bytes, markers: list[tuple[int, bytes]]) -> list[int]:
+    """1-based line number of each marker (one pass of newline counting)."""
+    lines: list[int] = []
+    line, previous = 1, 0
+    for offset, _ in markers:
+        line += data.count(b"\n", previous, offset)
+        previous = offset
+        lines.append(line)
+    return lines
 
 
 def _reject_start(data: bytes, name: str) -> NoReturn:
@@ -220,7 +273,9 @@ def _footer_count(fields: list[str], name: str, line: int) -> int:
         raise MalformedRowError(name, f"bad END OF REPORT row {fields!r}", line=line) from None
 
 
-def _i_block(text: str, body: bytes, line: int, name: str) -> _Block:
+def _i_block(
+    text: str, data: bytes, start: int, stop: int, line: int, line_count: int, name: str
+) -> _Block:
     fields = _split_row(text, name, line)
     if len(fields) < 5:
         raise MalformedRowError(name, f"I row declares no columns: {text[:80]!r}", line=line)
@@ -234,7 +289,7 @@ def _i_block(text: str, body: bytes, line: int, name: str) -> _Block:
     if len(set(columns)) != len(columns) or not all(columns):
         raise MalformedRowError(name, "I row has empty or repeated column names", line=line)
     key = TableKey(fields[1], fields[2], version)
-    return _Block(key, fields[3], columns, body, line)
+    return _Block(key, fields[3], columns, data, start, stop, line, line_count)
 
 
 def _warn_if_unknown(block: _Block, context: _Context) -> None:
@@ -257,14 +312,13 @@ def _warn_if_unknown(block: _Block, context: _Context) -> None:
 def _parse_block(block: _Block, context: _Context) -> tuple[TableThunk, RowLines]:
     """Check a block's structure now; return a function that types its values when asked."""
     lines = RowLines()
-    body = block.body
     first = block.i_line + 1
-    if not body.strip():
+    if block.size == 0 or (block.size < 64 and _blank(block.body)):
         lines.add(context.name, first, 0)
         empty = _empty_frame(block.columns)
         return lambda: empty, lines
     try:
-        if len(body) < POLARS_MIN_BYTES:
+        if block.size < POLARS_MIN_BYTES:
             thunk, count = _fast_python(block, context)
         else:
             thunk, count = _fast_polars(block, context)
@@ -310,42 +364,86 @@ def _fast_python(block: _Block, context: _Context) -> tuple[TableThunk, int]:
 
 
 def _fast_polars(block: _Block, context: _Context) -> tuple[TableThunk, int]:
-    body = block.body
-    width = 4 + len(block.columns)
-    count = body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
-    commas = body.count(b",")
-    if commas < count * (width - 1) or b"\n\n" in body or b"\n\r\n" in body:
-        raise _Fallback  # a short row or a blank line: the careful reader says which
-    if commas > count * (width - 1) and _QUOTED_COMMA.search(body):
-        raise _Fallback  # commas inside quotes: counting cannot prove the field counts
-    overrides: dict[str, pl.DataType] = {name: pl.String() for name in _PREFIX}
-    for name in block.columns:
-        kind = column_kind(name)
-        if kind is not None:
-            overrides[name] = pl.String() if kind is Kind.DATETIME else DTYPES[kind]
-    try:
-        raw = pl.read_csv(
-            body,
-            has_header=False,
-            new_columns=[*_PREFIX, *block.columns],
-            schema_overrides=overrides,
-            infer_schema_length=None,
-            raise_if_empty=False,
-        )
-    except (pl.exceptions.PolarsError, ValueError, OverflowError):
-        raise _Fallback from None
+    """Read a big block in place with polars and prove it well formed without a second parse:
+    every row is a D row of this table, as many rows as lines, no row short of fields."""
+    count = block.line_count
+    raw = _read_block(block, count)
     key = block.key
+    last = block.columns[-1]
     checks = raw.select(
         (pl.col("_row") == "D").all(),
         (pl.col("_table") == key.table).all(),
         (pl.col("_subtype").fill_null("") == key.subtype).all(),
         (pl.col("_version") == block.version_token).all(),
+        pl.col(last).null_count(),
     ).row(0)
-    if raw.height != count or not all(checks):
-        raise _Fallback
+    if raw.height != count or not all(checks[:4]):
+        raise _Fallback  # a blank line, a row spanning lines, a foreign row: careful reader
+    if checks[4]:
+        # polars fills a short row's missing fields with nulls, and a short row always leaves
+        # the last column empty: where that column has empties, count the fields instead
+        commas = block.data.count(b",", block.start, block.stop)
+        expected = count * (len(block.columns) + 3)
+        if commas < expected or (
+            commas > expected and _QUOTED_COMMA.search(block.data, block.start, block.stop)
+        ):
+            raise _Fallback
     first = block.i_line + 1
     name, text = context.name, raw.drop(_PREFIX)
     return (lambda: type_frame(name, text, lambda row: first + row)), count
+
+
+def _read_block(block: _Block, count: int) -> pl.DataFrame:
+    """Read a large block with polars. Column types come from the catalogue, else from the
+    first rows (`_sniff`); if a later row contradicts a guess, the block is re-read as text and
+    typed afterwards, where a bad value in a catalogued column is reported with its line."""
+    names = [*_PREFIX, *block.columns]
+    for schema in (_sniff(block), {name: pl.String() for name in names}):
+        try:
+            return pl.read_csv(
+                block.data,
+                has_header=False,
+                schema=schema,
+                skip_lines=block.i_line,
+                n_rows=count,
+                raise_if_empty=False,
+            )
+        except (pl.exceptions.PolarsError, ValueError, OverflowError):
+            continue
+    raise _Fallback
+
+
+def _sniff(block: _Block) -> dict[str, pl.DataType]:
+    """Read schema for a block: catalogued types, numbers guessed from the first rows as
+    floats, everything else (timestamps included, typed later) as text."""
+    data, end = block.data, block.start
+    for _ in range(SNIFF_ROWS):
+        found = data.find(b"\n", end, block.stop)
+        if found < 0:
+            break
+        end = found + 1
+    text = data[block.start : end].decode("utf-8", errors="replace")
+    rows = text.replace('"', "").splitlines()
+    width = 4 + len(block.columns)
+    flat = ",".join(rows).split(",")
+    if len(flat) != len(rows) * width:
+        flat = [""] * width  # odd rows near the top: read as text, typed later
+    schema: dict[str, pl.DataType] = {name: pl.String() for name in _PREFIX}
+    for offset, name in enumerate(block.columns, start=4):
+        kind = column_kind(name)
+        if kind is None:
+            values = flat[offset::width]
+            kind = Kind.STRING
+            if any(values) and not looks_like_timestamp(next(v for v in values if v)):
+                try:
+                    for v in values:
+                        if v:
+                            float(v)
+                    kind = Kind.FLOAT
+                except ValueError:
+                    pass
+        schema[name] = pl.String() if kind is Kind.DATETIME else DTYPES[kind]
+    return schema
 
 
 def _careful(block: _Block, context: _Context) -> tuple[TableThunk, list[int]]:

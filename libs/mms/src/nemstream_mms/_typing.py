@@ -28,9 +28,6 @@ DTYPES: dict[Kind, pl.DataType] = {
 LineOf = Callable[[int], int | None]
 """Maps a row index within a table to its line number in the file."""
 
-_NON_INTEGER_MARKS = frozenset(".eEnN")  # decimal point, exponent, nan/inf spellings
-_NON_INTEGER_PATTERN = r"[.eEnN]"
-
 
 def looks_like_timestamp(text: str) -> bool:
     """Cheap test used by inference: ``YYYY/MM/DD ...`` as MMS writes every date."""
@@ -106,7 +103,8 @@ def convert_values(
 
 
 def convert_inferred(values: Sequence[str], cache: dict[str, datetime]) -> tuple[Kind, list[Any]]:
-    """Guess a column's type from all its values (timestamp, integer, float, else text)."""
+    """Guess a column's type from all its values: timestamp, number (always a float: only
+    catalogued columns are integers, so a type never changes from file to file), else text."""
     first = next((v for v in values if v), None)
     if first is None:
         return Kind.STRING, [None] * len(values)
@@ -120,8 +118,6 @@ def convert_inferred(values: Sequence[str], cache: dict[str, datetime]) -> tuple
         except ValueError:
             pass
         else:
-            if _NON_INTEGER_MARKS.isdisjoint("".join(values)):
-                return Kind.INT, [int(v) if v else None for v in values]
             return Kind.FLOAT, floats
     return Kind.STRING, [v or None for v in values]
 
@@ -203,8 +199,6 @@ def type_series(
             floats = text.cast(pl.Float64, strict=False)
             if floats.null_count() != empties:
                 out.append(pl.Series(name, [v or None for v in values], dtype=pl.String))
-            elif _NON_INTEGER_MARKS.isdisjoint("".join(values)):
-                out.append(text.cast(pl.Int64, strict=False))
             else:
                 out.append(floats)
             continue
@@ -247,11 +241,7 @@ def _type_text_series(file: str, text: pl.Series, kind: Kind | None, line_of: Li
             parsed = text.str.strptime(pl.Datetime("us"), TIMESTAMP_FORMAT, strict=False)
             return parsed if parsed.null_count() == text.null_count() else text
         floats = text.cast(pl.Float64, strict=False)
-        if floats.null_count() != text.null_count():
-            return text
-        if text.str.contains(_NON_INTEGER_PATTERN).any():
-            return floats
-        return text.cast(pl.Int64, strict=False)
+        return floats if floats.null_count() == text.null_count() else text
     if kind is Kind.DATETIME:
         typed = text.str.strptime(pl.Datetime("us"), TIMESTAMP_FORMAT, strict=False)
     elif kind is Kind.INT:
