@@ -26,7 +26,6 @@ typed, and with the 3 tables the dispatch fetcher publishes typed.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import platform
 import statistics
@@ -36,12 +35,13 @@ import time
 import zipfile
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from nemstream_mms import TableKey, read_report
+from nemstream_mms import read_report
 
 MONTHLY = [
     "PUBLIC_DVD_DUDETAILSUMMARY_201706010000.CSV",
@@ -157,11 +157,11 @@ def _throughput_rows(work: Path, samples: Path, repeat: int, big_mb: int) -> lis
     for path in inputs:
         body, names = _d_rows(path)
         functions: dict[str, Callable[[], int]] = {
-            "nemstream": lambda p=path: _nemstream(p),
-            "polars": lambda b=body, n=names: _polars(b, n),
+            "nemstream": partial(_nemstream, path),
+            "polars": partial(_polars, body, names),
         }
         if nemosis is not None:
-            functions["nemosis"] = lambda p=path, r=nemosis: r(p)
+            functions["nemosis"] = partial(nemosis, path)
         runs = repeat if path.stat().st_size < 50_000_000 else max(2, repeat // 3)
         result = _best(functions, runs)
         megabytes = path.stat().st_size / 1e6
@@ -212,9 +212,7 @@ def _live_rows(samples: Path, repeat: int) -> list[list[str]]:
             start = time.perf_counter()
             function()
             samples_ms.append((time.perf_counter() - start) * 1e3)
-        out.append(
-            [label, f"{min(samples_ms):.2f}", f"{statistics.median(samples_ms):.2f}"]
-        )
+        out.append([label, f"{min(samples_ms):.2f}", f"{statistics.median(samples_ms):.2f}"])
     return out
 
 

@@ -1,4 +1,4 @@
-"""structlog configuration: JSON lines on stderr, context (feed, subject, interval) bound by callers."""
+"""structlog set-up: JSON lines on stderr; callers bind context (feed, subject, interval)."""
 
 from __future__ import annotations
 

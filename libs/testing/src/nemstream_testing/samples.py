@@ -26,7 +26,7 @@ def repo_root() -> Path:
 
 
 def find_samples_dir() -> Path | None:
-    """Return the first existing samples folder: $NEMSTREAM_SAMPLES_DIR, ../shared/nemweb, the cache."""
+    """The first samples folder that exists: $NEMSTREAM_SAMPLES_DIR, ../shared/nemweb, the cache."""
     configured = os.environ.get(SAMPLES_ENV)
     if configured:
         path = Path(configured).expanduser()

@@ -1,0 +1,66 @@
+# nemstream — `make run` runs the system, `make test` checks it. Both set up what they need.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# Debian packages the tests need (installed with apt-get when missing; root or sudo).
+APT_PACKAGES ?=
+SAMPLES_DIR ?= $(shell $(UV) run --quiet python -c "from nemstream_testing import find_samples_dir; print(find_samples_dir() or '')" 2>/dev/null)
+MIRROR_PORT ?= 8089
+
+.PHONY: help
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+.PHONY: uv
+uv: ## Install uv from PyPI if it is missing
+	@command -v $(UV) >/dev/null 2>&1 || $(PYTHON) -m pip install --user --quiet uv
+
+.PHONY: apt
+apt: ## Install the Debian packages the tests need, if any are missing
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+.PHONY: setup
+setup: uv apt ## Create the virtual environment from uv.lock
+	@$(UV) sync --all-packages --locked --quiet
+
+.PHONY: samples
+samples: setup ## Find the real NEMWeb samples, or download a small current set into .cache/
+	@$(UV) run --quiet python -m nemstream_testing.fetch
+
+.PHONY: lint
+lint: setup ## ruff (lint and format check)
+	@$(UV) run ruff check .
+	@$(UV) run ruff format --check .
+
+.PHONY: typecheck
+typecheck: setup ## mypy --strict over libs, services, tests and benchmarks
+	@$(UV) run mypy
+
+.PHONY: pytest
+pytest: setup ## The test suite only
+	@$(UV) run pytest
+
+.PHONY: test
+test: setup samples lint typecheck pytest ## Everything CI runs: set-up, lint, types, tests
+
+.PHONY: run
+run: samples ## Read the samples and serve them as a local NEMWeb (later: the whole stack)
+	@$(UV) run nemstream inspect "$(SAMPLES_DIR)" > /dev/null && echo "parsed every sample in $(SAMPLES_DIR)"
+	@echo "local NEMWeb mirror: http://127.0.0.1:$(MIRROR_PORT)/Reports/CURRENT/ (Ctrl-C stops)"
+	@$(UV) run nemstream mirror serve "$(SAMPLES_DIR)" --port $(MIRROR_PORT)
+
+.PHONY: bench-parse
+bench-parse: setup ## Parse throughput beside NEMOSIS and bare polars
+	@$(UV) run --with nemosis python benchmarks/parse.py
+
+.PHONY: format
+format: setup ## Apply ruff's fixes and formatting
+	@$(UV) run ruff check --fix .
+	@$(UV) run ruff format .
