@@ -256,3 +256,18 @@ def test_errors_inside_nested_zips_name_the_member(samples: SampleSet) -> None:
 
 def test_frames_are_polars(dispatchis: bytes) -> None:
     assert isinstance(read_report(dispatchis).tables[PRICE], pl.DataFrame)
+
+
+def test_text_that_is_not_utf8_is_read_as_windows_1252(samples: SampleSet) -> None:
+    data = samples.path("PUBLIC_DVD_STATION_201706010000.CSV").read_bytes()
+    edited = data.replace(b"Callide Power Station", b"Callid\xe9 Power Station", 1)
+    report = read_report(edited, name="station.csv")
+    stations = report.table("PARTICIPANT_REGISTRATION", "STATION")
+    assert "Callidé Power Station" in stations["STATIONNAME"].to_list()
+    assert [w.code for w in report.warnings] == [WarningCode.ENCODING_FALLBACK]
+
+
+def test_byte_order_mark_is_ignored(dispatchis: bytes) -> None:
+    report = read_report(b"\xef\xbb\xbf" + dispatchis, name=DISPATCHIS)
+    assert report.warnings == []
+    assert views.dispatch_price(report).height == 5
