@@ -264,7 +264,7 @@ class NemwebClient:
             retry=retry_if_exception_type(_Retryable),
             stop=stop_after_attempt(settings.http_retries + 1),
             wait=wait_exponential_jitter(
-                initial=settings.http_backoff,
+                multiplier=settings.http_backoff,
                 max=settings.http_backoff_max,
                 jitter=settings.http_backoff,
             ),

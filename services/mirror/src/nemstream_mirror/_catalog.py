@@ -17,6 +17,8 @@ from pathlib import Path
 
 from nemstream_mms import MmsError, read_report
 from nemstream_nemweb import (
+    ALL_FOLDERS,
+    Area,
     FileNameError,
     NemwebFile,
     Period,
@@ -82,19 +84,17 @@ class Catalog:
         self.files[key] = item
 
     def folders(self) -> set[str]:
-        """Every folder path that holds a file, with all its ancestors (lower case)."""
-        found = {"/"}
-        for item in self.files.values():
-            parts = item.folder.strip("/").split("/")
-            for depth in range(1, len(parts) + 1):
-                found.add("/" + "/".join(parts[:depth]) + "/")
-        return {f.lower() for f in found}
+        """Every folder path (lower case): the feeds' folders, as on NEMWeb even when empty,
+        and every folder holding a file, with all their ancestors."""
+        return set(self.folder_names())
 
     def folder_names(self) -> dict[str, str]:
         """Folder paths in their original case, keyed by lower case."""
         names = {"/": "/"}
-        for item in self.files.values():
-            parts = item.folder.strip("/").split("/")
+        leaves = [feed.path(area) for feed in ALL_FOLDERS for area in Area]
+        leaves += [item.folder for item in self.files.values()]
+        for leaf in leaves:
+            parts = leaf.strip("/").split("/")
             for depth in range(1, len(parts) + 1):
                 path = "/" + "/".join(parts[:depth]) + "/"
                 names.setdefault(path.lower(), path)

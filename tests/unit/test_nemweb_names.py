@@ -1,0 +1,177 @@
+"""NEMWeb file names: kind, interval, id, period, and the folder each file lives in."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from nemstream_mms import read_report, views
+from nemstream_nemweb import (
+    FEEDS,
+    Area,
+    FileNameError,
+    Period,
+    get_feed,
+    nemweb_folder,
+    parse_filename,
+    report_name,
+    try_parse_filename,
+)
+from nemstream_testing import SampleSet
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "stamp", "report_id", "period", "folder"),
+    [
+        (
+            "PUBLIC_DISPATCHIS_202001131410_0000000317693747.csv",
+            "DISPATCHIS",
+            datetime(2020, 1, 13, 14, 10),
+            "0000000317693747",
+            Period.INTERVAL,
+            "/Reports/CURRENT/DispatchIS_Reports/",
+        ),
+        (
+            "PUBLIC_TRADINGIS_202403031335_0000000412683134.zip",
+            "TRADINGIS",
+            datetime(2024, 3, 3, 13, 35),
+            "0000000412683134",
+            Period.INTERVAL,
+            "/Reports/CURRENT/TradingIS_Reports/",
+        ),
+        (
+            "PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.ZIP",
+            "DISPATCHSCADA",
+            datetime(2021, 9, 2, 12, 55),
+            "0000000348376188",
+            Period.INTERVAL,
+            "/Reports/CURRENT/Dispatch_SCADA/",
+        ),
+        (
+            "PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20240303200000_0000000412707330.zip",
+            "ROOFTOP_PV_ACTUAL_MEASUREMENT",
+            datetime(2024, 3, 3, 20, 0),
+            "0000000412707330",
+            Period.INTERVAL,
+            "/Reports/CURRENT/ROOFTOP_PV/ACTUAL/",
+        ),
+        (
+            "PUBLIC_DISPATCHIS_20211108.zip",
+            "DISPATCHIS",
+            datetime(2021, 11, 8),
+            None,
+            Period.DAY,
+            "/Reports/ARCHIVE/DispatchIS_Reports/",
+        ),
+        (
+            "PUBLIC_ROOFTOP_PV_ACTUAL_SATELLITE_20240225.zip",
+            "ROOFTOP_PV_ACTUAL_SATELLITE",
+            datetime(2024, 2, 25),
+            None,
+            Period.WEEK,
+            "/Reports/ARCHIVE/ROOFTOP_PV/ACTUAL/",
+        ),
+        (
+            "PUBLIC_DVD_DUDETAILSUMMARY_201706010000.CSV",
+            "DUDETAILSUMMARY",
+            datetime(2017, 6, 1),
+            None,
+            Period.MONTH,
+            "/Data_Archive/Wholesale_Electricity/MMSDM/2017/MMSDM_2017_06/"
+            "MMSDM_Historical_Data_SQLLoader/DATA/",
+        ),
+        (
+            "PUBLIC_ARCHIVE%23DISPATCHPRICE%23FILE01%23202603010000.zip",
+            "DISPATCHPRICE",
+            datetime(2026, 3, 1),
+            None,
+            Period.MONTH,
+            "/Data_Archive/Wholesale_Electricity/MMSDM/2026/MMSDM_2026_03/"
+            "MMSDM_Historical_Data_SQLLoader/DATA/",
+        ),
+        (
+            "PUBLIC_DISPATCH_202111081435_20211108143014_LEGACY.zip",
+            "DISPATCH",
+            datetime(2021, 11, 8, 14, 35),
+            None,
+            Period.INTERVAL,
+            "/Reports/CURRENT/Dispatch_Reports/",
+        ),
+    ],
+)
+def test_names(
+    name: str,
+    kind: str,
+    stamp: datetime,
+    report_id: str | None,
+    period: Period,
+    folder: str,
+) -> None:
+    parsed = parse_filename(name)
+    assert (parsed.kind, parsed.stamp, parsed.report_id, parsed.period) == (
+        kind,
+        stamp,
+        report_id,
+        period,
+    )
+    assert nemweb_folder(name) == folder
+
+
+def test_archive_names_keep_their_part_and_hash() -> None:
+    parsed = parse_filename("PUBLIC_ARCHIVE#DISPATCHLOAD#FILE03#202401010000.zip")
+    assert (parsed.kind, parsed.part, parsed.name) == (
+        "DISPATCHLOAD",
+        3,
+        "PUBLIC_ARCHIVE#DISPATCHLOAD#FILE03#202401010000.zip",
+    )
+    legacy = parse_filename("PUBLIC_DISPATCH_202111081435_20211108143014_LEGACY.zip")
+    assert legacy.made == datetime(2021, 11, 8, 14, 30, 14)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "sample_dispatchis.csv",
+        "PUBLIC_DISPATCHIS_2020011314_0000000317693747.zip",
+        "PUBLIC_DISPATCHIS_202013131410_0000000317693747.zip",
+        "README.md",
+        "",
+    ],
+)
+def test_names_that_are_not_nemweb_reports(name: str) -> None:
+    with pytest.raises(FileNameError):
+        parse_filename(name)
+    assert try_parse_filename(name) is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20240303200000_0000000412707330.zip",
+        "PUBLIC_ROOFTOP_PV_ACTUAL_SATELLITE_20230902183000_0000000396168830.zip",
+        "PUBLIC_DISPATCHIS_202001131410_0000000317693747.csv",
+        "PUBLIC_TRADINGIS_202403031335_0000000412683134.zip",
+        "PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip",
+    ],
+)
+def test_interval_in_the_name_is_the_interval_in_the_data(samples: SampleSet, name: str) -> None:
+    report = read_report(samples.path(name))
+    view = next(v for v in views.VIEWS.values() if views.has_view(report, v))
+    column = view.columns[0].name  # settlementdate / interval_datetime
+    (interval,) = views.build(report, view)[column].unique().to_list()
+    assert parse_filename(name).interval == interval
+
+
+def test_feeds_have_fixed_names_and_cadence() -> None:
+    assert list(FEEDS) == ["dispatch", "trading", "scada", "rooftop"]
+    assert get_feed("rooftop").cadence.total_seconds() == 1800
+    assert get_feed("scada").path(Area.ARCHIVE) == "/Reports/ARCHIVE/Dispatch_SCADA/"
+    with pytest.raises(ValueError, match="choose from dispatch, trading, scada, rooftop"):
+        get_feed("prices")
+
+
+def test_report_name_round_trip() -> None:
+    name = report_name("DISPATCHIS", datetime(2025, 12, 27, 0, 5), "495867501")
+    assert name == "PUBLIC_DISPATCHIS_202512270005_0000000495867501.zip"
+    assert parse_filename(name).interval == datetime(2025, 12, 27, 0, 5)
