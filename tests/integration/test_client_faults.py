@@ -46,7 +46,7 @@ async def _fault(mirror: RunningMirror, **fault: object) -> None:
 
 
 def _retries(reason: str) -> float:
-    return RETRIES.labels("download", reason)._value.get()
+    return float(RETRIES.labels("download", reason)._value.get())
 
 
 async def test_server_errors_are_retried_then_succeed(
