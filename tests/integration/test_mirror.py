@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -162,3 +163,20 @@ async def test_unreleased_files_are_not_found(samples: SampleSet) -> None:
                 "PUBLIC_TRADINGIS_202403031335_0000000412683134.zip"
             )
         assert caught.value.status == 404
+
+
+async def test_sample_download_for_fresh_clones(mirror: RunningMirror, tmp_path: Path) -> None:
+    from nemstream_testing.fetch import download_current
+
+    written = await download_current(
+        tmp_path,
+        _settings(mirror),
+        registration_list="/files/NEM-Registration-and-Exemption-List.xlsx",
+    )
+    names = sorted(p.name for p in written)
+    assert "PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip" in names
+    assert "NEM-Registration-and-Exemption-List.xlsx" in names
+    assert len(names) == 7  # 2 dispatch, 1 trading, 1 scada, 2 rooftop, the list
+    for path in written:
+        if path.suffix == ".zip":
+            assert read_report(path).tables
