@@ -201,7 +201,7 @@ def test_unknown_version_keeps_working_by_column_name(dispatchis: bytes) -> None
 
 def test_view_of_a_report_without_its_table(samples: SampleSet) -> None:
     report = read_report(samples.path(TRADINGIS))
-    with pytest.raises(TableNotFoundError, match="no DISPATCH,PRICE table"):
+    with pytest.raises(TableNotFoundError, match="no DISPATCH,PRICE or DREGION, table"):
         views.dispatch_price(report)
 
 
