@@ -191,9 +191,7 @@ class NemwebClient:
                             raise DownloadTooLarge(url, f"more than the {cap}-byte cap")
                         chunks.append(chunk)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
-                REQUESTS.labels("download", "transport_error").inc()
-                reason = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection"
-                raise _Retryable(reason, NemwebUnavailable(url, f"{reason}: {exc!r}")) from exc
+                raise _transport_failure("download", url, exc) from exc
         if declared is not None and declared.isdigit() and received != int(declared):
             REQUESTS.labels("download", "incomplete").inc()
             error = NemwebUnavailable(url, f"got {received} of {declared} bytes")
@@ -209,12 +207,7 @@ class NemwebClient:
                     try:
                         response = await self._http.get(url, headers=headers)
                     except (httpx.TimeoutException, httpx.TransportError) as exc:
-                        REQUESTS.labels(kind, "transport_error").inc()
-                        reason = (
-                            "timeout" if isinstance(exc, httpx.TimeoutException) else "connection"
-                        )
-                        error = NemwebUnavailable(url, f"{reason}: {exc!r}")
-                        raise _Retryable(reason, error) from exc
+                        raise _transport_failure(kind, url, exc) from exc
                 if response.status_code != 304:
                     self._check_status(url, response.status_code, kind)
                 REQUESTS.labels(kind, "ok").inc()
@@ -272,6 +265,13 @@ class NemwebClient:
             retry_error_callback=give_up,
             reraise=False,
         )
+
+
+def _transport_failure(kind: str, url: str, exc: Exception) -> _Retryable:
+    """A timeout or connection error, counted and wrapped to be retried."""
+    REQUESTS.labels(kind, "transport_error").inc()
+    reason = "timeout" if isinstance(exc, httpx.TimeoutException) else "connection"
+    return _Retryable(reason, NemwebUnavailable(url, f"{reason}: {exc!r}"))
 
 
 def pick_new(
