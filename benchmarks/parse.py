@@ -228,34 +228,38 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7, help="runs per reader (best kept)")
     parser.add_argument("--big-mb", type=int, default=100, help="size of the repeated input")
     parser.add_argument("--live-repeat", type=int, default=300)
+    parser.add_argument("--live-only", action="store_true", help="only the live-file figures")
     args = parser.parse_args()
     samples = _samples_dir()
     if not (samples / LIVE).exists():
         sys.exit(f"no samples in {samples}: set NEMSTREAM_SAMPLES_DIR")
     if _nemosis_reader() is None:
         print("NEMOSIS not installed: run with `uv run --with nemosis ...`", file=sys.stderr)
-    with tempfile.TemporaryDirectory(prefix="nemstream-bench-") as scratch:
-        throughput = _throughput_rows(Path(scratch), samples, args.repeat, args.big_mb)
+    throughput: list[list[str]] = []
+    if not args.live_only:
+        with tempfile.TemporaryDirectory(prefix="nemstream-bench-") as scratch:
+            throughput = _throughput_rows(Path(scratch), samples, args.repeat, args.big_mb)
     live = _live_rows(samples, args.live_repeat)
     print(f"## Parse throughput ({date.today().isoformat()})\n")
     print(f"Machine: {_machine()}\n")
-    print(
-        _markdown(
-            [
-                "file",
-                "MB",
-                "rows",
-                "nemstream ms",
-                "MB/s",
-                "M rows/s",
-                "NEMOSIS ms",
-                "NEMOSIS / nemstream",
-                "bare polars ms",
-                "nemstream / polars",
-            ],
-            throughput,
+    if throughput:
+        print(
+            _markdown(
+                [
+                    "file",
+                    "MB",
+                    "rows",
+                    "nemstream ms",
+                    "MB/s",
+                    "M rows/s",
+                    "NEMOSIS ms",
+                    "NEMOSIS / nemstream",
+                    "bare polars ms",
+                    "nemstream / polars",
+                ],
+                throughput,
+            )
         )
-    )
     print(f"\n### One live DispatchIS file ({LIVE}, 146 KB, 7 tables)\n")
     print(_markdown(["what", "best ms", "median ms"], live))
 

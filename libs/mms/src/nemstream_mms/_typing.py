@@ -45,15 +45,8 @@ def looks_like_timestamp(text: str) -> bool:
 
 
 def _parse_timestamp(text: str) -> datetime:
-    if len(text) == 19 and text[4] == "/" and text[13] == ":":
-        return datetime(
-            int(text[0:4]),
-            int(text[5:7]),
-            int(text[8:10]),
-            int(text[11:13]),
-            int(text[14:16]),
-            int(text[17:19]),
-        )
+    if len(text) == 19 and text[4] == "/" and text[7] == "/" and text[10] == " ":
+        return datetime.fromisoformat(text.replace("/", "-"))  # C speed
     for fmt in (TIMESTAMP_FORMAT, "%Y/%m/%d %H:%M:%S.%f", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S"):
         try:
             return datetime.strptime(text, fmt)
