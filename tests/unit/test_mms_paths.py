@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 from polars.testing import assert_frame_equal
 
-from nemstream_mms import _reader, iter_reports, read_report, views
+from nemstream_mms import _blocks, iter_reports, read_report, views
 from nemstream_testing import SampleSet
 
 SAMPLES = [
@@ -39,8 +39,8 @@ def test_python_series_and_polars_paths_agree(
         ("series", 1 << 40, 0),
         ("polars", 0, 0),
     ]:
-        monkeypatch.setattr(_reader, "POLARS_MIN_BYTES", polars_min)
-        monkeypatch.setattr(_reader, "PYTHON_MAX_CELLS", python_max)
+        monkeypatch.setattr(_blocks, "POLARS_MIN_BYTES", polars_min)
+        monkeypatch.setattr(_blocks, "PYTHON_MAX_CELLS", python_max)
         forced[label] = _all_tables(data)
     for label, tables in forced.items():
         assert tables.keys() == default.keys(), label
