@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 
-from nemstream_mirror import RunningMirror, running_mirror
+from nemstream_mirror import RunningMirror
 from nemstream_nemweb import (
     DownloadTooLarge,
     NemwebClient,
@@ -19,12 +17,6 @@ from nemstream_nemweb._client import RETRIES
 from nemstream_testing import SampleSet
 
 FILE = "/Reports/CURRENT/TradingIS_Reports/PUBLIC_TRADINGIS_202403031335_0000000412683134.zip"
-
-
-@pytest.fixture
-async def mirror(samples: SampleSet) -> AsyncIterator[RunningMirror]:
-    async with running_mirror(samples.root) as running:
-        yield running
 
 
 def _client(mirror: RunningMirror, **overrides: object) -> NemwebClient:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -26,12 +25,6 @@ from nemstream_testing import SampleSet
 
 def _settings(mirror: RunningMirror) -> NemwebSettings:
     return NemwebSettings(nemweb_url=mirror.url, http_backoff=0.01, http_backoff_max=0.05)
-
-
-@pytest.fixture
-async def mirror(samples: SampleSet) -> AsyncIterator[RunningMirror]:
-    async with running_mirror(samples.root) as running:
-        yield running
 
 
 async def test_feeds_list_and_download_the_real_files(

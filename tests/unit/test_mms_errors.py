@@ -271,3 +271,16 @@ def test_byte_order_mark_is_ignored(dispatchis: bytes) -> None:
     report = read_report(b"\xef\xbb\xbf" + dispatchis, name=DISPATCHIS)
     assert report.warnings == []
     assert views.dispatch_price(report).height == 5
+
+
+def test_zip_claiming_an_unsupported_version(samples: SampleSet) -> None:
+    # found by the property tests: one flipped byte in the central directory's "version
+    # needed" field made zipfile raise NotImplementedError from its constructor
+    data = bytearray(
+        samples.path(
+            "PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20240303200000_0000000412707330.zip"
+        ).read_bytes()
+    )
+    data[341:342] = b"@"
+    with pytest.raises(CorruptContainerError):
+        read_report(bytes(data), name="x.zip")

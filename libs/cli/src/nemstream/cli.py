@@ -15,18 +15,14 @@ from nemstream import __version__
 from nemstream_runtime import configure_logging
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "inspect": (
-        "nemstream.commands.inspect:inspect",
-        "Tables, versions and row counts of MMS files.",
-    ),
-    "mirror": (
-        "nemstream.commands.mirror:mirror",
-        "A local NEMWeb look-alike over a folder of files.",
-    ),
-    "registry": (
-        "nemstream_registry.cli:registry",
-        "The unit registry (DUID to station, fuel, ...).",
-    ),
+    "backfill": ("nemstream_fetcher.cli:backfill", "Publish history from ARCHIVE or MMSDM."),
+    "fetch": ("nemstream_fetcher.cli:fetch", "The fetcher service for one feed."),
+    "inspect": ("nemstream.commands.inspect:inspect", "Tables and row counts of MMS files."),
+    "mirror": ("nemstream.commands.mirror:mirror", "A local NEMWeb look-alike."),
+    "registry": ("nemstream_registry.cli:registry", "The unit registry (DUID to station, fuel)."),
+    "replay": ("nemstream_fetcher.cli:replay", "Publish real historical files as if live."),
+    "schemas": ("nemstream.commands.schemas:schemas", "Message contracts: export proto_schemas/."),
+    "up": ("nemstream.commands.up:up", "The whole stack, embedded nats-server."),
 }
 """Subcommand name -> (``module:attribute`` of its click command, one-line help)."""
 

@@ -47,7 +47,15 @@ def _members(data: bytes, display: str, max_bytes: int) -> Iterator[tuple[str, b
         return
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        ValueError,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+        OSError,
+    ) as exc:
         raise CorruptContainerError(display, f"not a readable zip: {exc}") from exc
     with archive:
         infos = [i for i in archive.infolist() if not i.is_dir()]

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any
 
 import structlog
 
-_configured = False
+QUIET_LOGGERS = ("httpx", "httpcore", "uvicorn.access", "asyncio", "nats.js.kv")
+"""Libraries whose INFO chatter (one line per HTTP request) would drown the service's own."""
 
 
-def configure_logging(level: str | int = "INFO", *, json: bool = True) -> None:
-    """Route structlog and stdlib logging to one stream so every line is machine-readable JSON."""
-    global _configured
+def configure_logging(level: str | int | None = None, *, json: bool = True) -> None:
+    """Route structlog and stdlib logging to stderr as one JSON object per line (level:
+    given, else ``$NEMSTREAM_LOG_LEVEL``, else INFO)."""
+    level = level if level is not None else os.environ.get("NEMSTREAM_LOG_LEVEL", "INFO")
     numeric = logging.getLevelName(level.upper()) if isinstance(level, str) else level
     if not isinstance(numeric, int):
         numeric = logging.INFO
@@ -22,11 +25,14 @@ def configure_logging(level: str | int = "INFO", *, json: bool = True) -> None:
         if json
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *shared,
             structlog.processors.StackInfoRenderer(),
             structlog.processors.format_exc_info,
             renderer,
@@ -35,8 +41,18 @@ def configure_logging(level: str | int = "INFO", *, json: bool = True) -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(level=numeric, stream=sys.stderr, format="%(message)s", force=True)
-    _configured = True
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(numeric)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
 
 
 def get_logger(name: str, **bound: Any) -> Any:

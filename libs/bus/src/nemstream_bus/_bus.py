@@ -1,0 +1,252 @@
+"""Connecting to NATS and declaring what nemstream needs on it: the NEM stream, the dead-letter
+stream, durable pull consumers (declared explicitly, config changes applied), KV buckets."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import nats
+from nats.aio.client import Client
+from nats.errors import NoServersError
+from nats.js import JetStreamContext
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    KeyValueConfig,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
+from nats.js.errors import BucketNotFoundError, NotFoundError
+from nats.js.kv import KeyValue
+from prometheus_client import Counter, Gauge
+from pydantic import BaseModel, Field
+
+from nemstream_runtime import NemstreamSettings, get_logger
+
+log = get_logger(__name__)
+
+CONNECTED = Gauge("nemstream_nats_connected", "1 while connected to NATS")
+CONNECTION_EVENTS = Counter("nemstream_nats_connection_events", "NATS client events", ["event"])
+PUBLISHED = Counter("nemstream_bus_published", "Messages published", ["subject", "outcome"])
+
+DEAD_LETTER_STREAM = "NEM_DEADLETTER"
+DEAD_LETTER_PREFIX = "deadletter"
+
+
+class BusSettings(NemstreamSettings):
+    """How to reach NATS and how the NEM stream is kept."""
+
+    nats_url: str = Field("nats://127.0.0.1:4222", description="NEMSTREAM_NATS_URL")
+    stream_name: str = Field("NEM", description="the stream of every nem.> subject")
+    stream_max_age_days: float = Field(14.0, gt=0, description="how long messages are kept")
+    stream_duplicate_window_s: float = Field(
+        600.0, gt=0, description="Nats-Msg-Id de-duplication window (seconds)"
+    )
+    stream_replicas: int = Field(1, ge=1, description="stream replicas (clustered NATS)")
+
+
+@dataclass(frozen=True, slots=True)
+class ConsumerSpec:
+    """A durable pull consumer: name, subjects, and how deliveries are retried."""
+
+    durable: str
+    subjects: tuple[str, ...]
+    max_deliver: int = 10
+    ack_wait_s: float = 60.0
+    backoff_s: tuple[float, ...] = (1.0, 5.0, 30.0)
+    max_ack_pending: int = 1000
+    deliver_all: bool = True  # a new consumer replays the stream's history
+
+    def config(self) -> ConsumerConfig:
+        """The JetStream consumer config this spec stands for."""
+        subjects = list(self.subjects)
+        return ConsumerConfig(
+            durable_name=self.durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL if self.deliver_all else DeliverPolicy.NEW,
+            ack_wait=self.ack_wait_s,
+            max_deliver=self.max_deliver,
+            backoff=list(self.backoff_s) if self.backoff_s else None,
+            max_ack_pending=self.max_ack_pending,
+            filter_subject=subjects[0] if len(subjects) == 1 else None,
+            filter_subjects=subjects if len(subjects) > 1 else None,
+        )
+
+
+class Bus:
+    """A connection to NATS with JetStream, and nemstream's declarations on it."""
+
+    def __init__(self, nc: Client, settings: BusSettings) -> None:
+        self.nc = nc
+        self.js: JetStreamContext = nc.jetstream()
+        self.settings = settings
+
+    @property
+    def connected(self) -> bool:
+        """Whether the client is connected right now (for /readyz)."""
+        return bool(self.nc.is_connected)
+
+    async def ensure_streams(self) -> None:
+        """Declare (or update) the NEM stream and the dead-letter stream."""
+        s = self.settings
+        await self._ensure_stream(
+            StreamConfig(
+                name=s.stream_name,
+                subjects=["nem.>"],
+                retention=RetentionPolicy.LIMITS,
+                storage=StorageType.FILE,
+                max_age=timedelta(days=s.stream_max_age_days).total_seconds(),
+                duplicate_window=s.stream_duplicate_window_s,
+                num_replicas=s.stream_replicas,
+                max_msg_size=1024 * 1024,
+            )
+        )
+        await self._ensure_stream(
+            StreamConfig(
+                name=DEAD_LETTER_STREAM,
+                subjects=[f"{DEAD_LETTER_PREFIX}.>"],
+                retention=RetentionPolicy.LIMITS,
+                storage=StorageType.FILE,
+                max_age=timedelta(days=90).total_seconds(),
+                num_replicas=s.stream_replicas,
+            )
+        )
+
+    async def _ensure_stream(self, config: StreamConfig) -> None:
+        try:
+            await self.js.stream_info(config.name or "")
+        except NotFoundError:
+            await self.js.add_stream(config)
+            log.info("stream_created", stream=config.name)
+            return
+        await self.js.update_stream(config)
+
+    async def ensure_consumer(self, spec: ConsumerSpec) -> None:
+        """Declare a durable consumer, applying config changes to an existing one (a plain
+        ``pull_subscribe`` would silently keep the old config)."""
+        stream = self.settings.stream_name
+        config = spec.config()
+        try:
+            await self.js.consumer_info(stream, spec.durable)
+        except NotFoundError:
+            await self.js.add_consumer(stream, config)
+            log.info("consumer_created", stream=stream, durable=spec.durable)
+            return
+        # add_consumer with an existing durable name updates its config (the server checks
+        # which fields may change)
+        await self.js.add_consumer(stream, config)
+
+    async def kv(self, bucket: str, *, history: int = 1, ttl_s: float | None = None) -> KeyValue:
+        """A KV bucket for service state (file storage), created if missing."""
+        try:
+            return await self.js.key_value(bucket)
+        except BucketNotFoundError:
+            return await self.js.create_key_value(
+                KeyValueConfig(
+                    bucket=bucket,
+                    history=history,
+                    ttl=ttl_s,
+                    storage=StorageType.FILE,
+                    replicas=self.settings.stream_replicas,
+                )
+            )
+
+    async def publish(self, subject: str, body: bytes | BaseModel, *, msg_id: str) -> bool:
+        """Publish to the stream with a deterministic ``Nats-Msg-Id``; returns False when the
+        stream already had that id (a duplicate, dropped by the server)."""
+        payload = body.model_dump_json().encode() if isinstance(body, BaseModel) else body
+        ack = await self.js.publish(subject, payload, headers={"Nats-Msg-Id": msg_id})
+        outcome = "duplicate" if ack.duplicate else "stored"
+        PUBLISHED.labels(subject, outcome).inc()
+        return not ack.duplicate
+
+    async def dead_letter(
+        self, durable: str, subject: str, reason: str, data: bytes, **extra: Any
+    ) -> None:
+        """Record a message that can never be processed, with why, for an operator to inspect."""
+        record = {
+            "durable": durable,
+            "subject": subject,
+            "reason": reason,
+            "data": data.decode("utf-8", "replace"),
+            **extra,
+        }
+        await self.js.publish(f"{DEAD_LETTER_PREFIX}.{durable}", json.dumps(record).encode())
+        log.error("dead_letter", durable=durable, subject=subject, reason=reason, **extra)
+
+    async def close(self) -> None:
+        """Drain and close the connection (just close it if it is down: nothing to drain)."""
+        if self.nc.is_closed:
+            return
+        try:
+            await self.nc.drain()
+        except Exception as exc:
+            log.info("nats_close_without_drain", reason=repr(exc))
+            await self.nc.close()
+
+
+async def connect(
+    settings: BusSettings | None = None,
+    *,
+    name: str = "nemstream",
+    servers: Sequence[str] | None = None,
+    first_attempts: int | None = None,
+) -> Bus:
+    """Connect to NATS and keep reconnecting forever, every connection event logged and counted.
+
+    A server that is not up yet is waited for (with back-off) rather than failing the service:
+    `first_attempts` bounds that wait (None: forever)."""
+    settings = settings or BusSettings()
+
+    async def disconnected() -> None:
+        CONNECTED.set(0)
+        CONNECTION_EVENTS.labels("disconnected").inc()
+        log.warning("nats_disconnected", client=name)
+
+    async def reconnected() -> None:
+        CONNECTED.set(1)
+        CONNECTION_EVENTS.labels("reconnected").inc()
+        log.info("nats_reconnected", client=name)
+
+    async def error(exc: Exception) -> None:
+        CONNECTION_EVENTS.labels("error").inc()
+        log.warning("nats_error", client=name, error=repr(exc))
+
+    async def closed() -> None:
+        CONNECTED.set(0)
+        CONNECTION_EVENTS.labels("closed").inc()
+        log.info("nats_closed", client=name)
+
+    attempt, pause = 0, 0.5
+    while True:
+        attempt += 1
+        try:
+            nc = await nats.connect(
+                servers=list(servers) if servers else [settings.nats_url],
+                name=name,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.5,
+                connect_timeout=5,
+                disconnected_cb=disconnected,
+                reconnected_cb=reconnected,
+                error_cb=error,
+                closed_cb=closed,
+            )
+            break
+        except (NoServersError, OSError, TimeoutError) as exc:
+            if first_attempts is not None and attempt >= first_attempts:
+                raise
+            log.warning("nats_connect_failed", client=name, attempt=attempt, error=repr(exc))
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 10.0)
+    CONNECTED.set(1)
+    bus = Bus(nc, settings)
+    await bus.ensure_streams()
+    return bus

@@ -1,0 +1,32 @@
+"""The fetcher service: poll a NEMWeb feed, publish each new file's intervals to NATS exactly
+once (`Fetcher`), plus `backfill` (ARCHIVE, CURRENT or MMSDM history) and `replay` (real
+files published as if live)."""
+
+from nemstream_fetcher._backfill import BackfillResult, backfill
+from nemstream_fetcher._events import Event, EventError, feed_of_report, report_events, source_file
+from nemstream_fetcher._fetcher import Fetcher
+from nemstream_fetcher._memory import BUCKET, FileMemory, key_for
+from nemstream_fetcher._replay import ReplayResult, events_of, replay
+from nemstream_fetcher._schedule import PollSchedule
+from nemstream_fetcher._service import run_fetcher
+from nemstream_fetcher._settings import FetcherSettings
+
+__all__ = [
+    "BUCKET",
+    "BackfillResult",
+    "Event",
+    "EventError",
+    "Fetcher",
+    "FetcherSettings",
+    "FileMemory",
+    "PollSchedule",
+    "ReplayResult",
+    "backfill",
+    "events_of",
+    "feed_of_report",
+    "key_for",
+    "replay",
+    "report_events",
+    "run_fetcher",
+    "source_file",
+]
