@@ -51,14 +51,29 @@ pytest: setup ## The test suite only
 test: setup samples lint typecheck pytest ## Everything CI runs: set-up, lint, types, tests
 
 .PHONY: run
-run: samples ## Read the samples and serve them as a local NEMWeb (later: the whole stack)
-	@$(UV) run nemstream inspect "$(SAMPLES_DIR)" > /dev/null && echo "parsed every sample in $(SAMPLES_DIR)"
-	@echo "local NEMWeb mirror: http://127.0.0.1:$(MIRROR_PORT)/Reports/CURRENT/ (Ctrl-C stops)"
-	@$(UV) run nemstream mirror serve "$(SAMPLES_DIR)" --port $(MIRROR_PORT)
+run: samples ## The whole stack: NATS + fetchers, on the samples via the local mirror (LIVE=1: NEMWeb)
+	@if [ -n "$(LIVE)" ]; then \
+	  echo "nemstream on the live NEMWeb (Ctrl-C stops)"; \
+	  $(UV) run nemstream up; \
+	elif [ -n "$(SAMPLES_DIR)" ]; then \
+	  echo "nemstream offline: the samples in $(SAMPLES_DIR) released one by one (Ctrl-C stops)"; \
+	  NEMSTREAM_SAMPLES_DIR="$(SAMPLES_DIR)" $(UV) run nemstream up --offline --mirror-port $(MIRROR_PORT); \
+	else \
+	  echo "no samples here: running on the live NEMWeb (Ctrl-C stops)"; \
+	  $(UV) run nemstream up; \
+	fi
 
 .PHONY: bench-parse
 bench-parse: setup ## Parse throughput beside NEMOSIS and bare polars
 	@$(UV) run --with nemosis python benchmarks/parse.py
+
+.PHONY: bench-latency
+bench-latency: setup ## File-to-event latency beside a 4.5-minute poll; backfill throughput
+	@$(UV) run python benchmarks/latency.py
+
+.PHONY: schemas
+schemas: setup ## Regenerate proto_schemas/ from the message contracts
+	@$(UV) run nemstream schemas export
 
 .PHONY: format
 format: setup ## Apply ruff's fixes and formatting

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import httpx
+from nats.js.errors import KeyNotFoundError
 
 from nemstream_bus import Bus, NatsServer
 from nemstream_fetcher import Fetcher
@@ -166,7 +167,7 @@ async def test_fetcher_killed_between_download_and_publish_publishes_once(
             kv = await bus.kv(BUCKET)
             try:
                 entry = await kv.get(key_for("trading", TRADING))
-            except Exception:
+            except KeyNotFoundError:
                 return False
             return b'"published"' in (entry.value or b"")
 

@@ -187,7 +187,7 @@ class Bus:
             return
         try:
             await self.nc.drain()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever stops a drain, close anyway
             log.info("nats_close_without_drain", reason=repr(exc))
             await self.nc.close()
 

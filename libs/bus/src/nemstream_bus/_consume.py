@@ -168,7 +168,7 @@ class ConsumeLoop:
                 delay_s=delay,
                 reason=str(exc),
             )
-        except Exception as exc:
+        except Exception as exc:  # unknown failures are retried, bounded by max_deliver
             delay = _delay(self.spec, delivered)
             await message.nak(delay=delay)
             HANDLED.labels(durable, "failed").inc()
@@ -192,7 +192,7 @@ class ConsumeLoop:
             event = json.loads(advisory.data)
             sequence = int(event["stream_seq"])
             stored = await self.bus.js.get_msg(self.bus.settings.stream_name, sequence)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - an advisory must never stop the loop
             log.error("max_deliveries_unreadable", durable=self.spec.durable, error=repr(exc))
             return
         await self.bus.dead_letter(

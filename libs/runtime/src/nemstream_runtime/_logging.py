@@ -9,8 +9,14 @@ from typing import Any
 
 import structlog
 
-QUIET_LOGGERS = ("httpx", "httpcore", "uvicorn.access", "asyncio", "nats.js.kv")
-"""Libraries whose INFO chatter (one line per HTTP request) would drown the service's own."""
+QUIET_LOGGERS = {
+    "httpx": logging.WARNING,  # one INFO line per HTTP request
+    "httpcore": logging.WARNING,
+    "uvicorn.access": logging.WARNING,
+    "asyncio": logging.WARNING,
+    "nats.js.kv": logging.ERROR,  # warns on every KV listing about servers older than 2.10
+}
+"""Libraries whose chatter would drown the service's own lines, and the level they start at."""
 
 
 def configure_logging(level: str | int | None = None, *, json: bool = True) -> None:
@@ -51,8 +57,8 @@ def configure_logging(level: str | int | None = None, *, json: bool = True) -> N
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(numeric)
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(max(numeric, logging.WARNING))
+    for name, floor in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(max(numeric, floor))
 
 
 def get_logger(name: str, **bound: Any) -> Any:

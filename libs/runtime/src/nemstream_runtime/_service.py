@@ -39,7 +39,7 @@ class Health:
         for name, check in self.checks.items():
             try:
                 results[name] = bool(check())
-            except Exception:
+            except Exception:  # noqa: BLE001 - a check that fails to run means not ready
                 results[name] = False
         return results
 

@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
 from nats.js.kv import KeyValue
 
 BUCKET = "nemstream_fetcher"
@@ -68,10 +68,11 @@ class FileMemory:
     async def load(self) -> int:
         """Read the names already finished (at start-up); returns how many."""
         try:
-            keys = await self.kv.keys(filters=[f"{self.feed}.>"])
-        except Exception:
+            keys = await self.kv.keys()
+        except NoKeysError:
             return 0
-        for key in keys:
+        prefix = f"{self.feed}."
+        for key in (k for k in keys if k.startswith(prefix)):
             record = await self._get(key)
             if record is not None and record.status in (PUBLISHED, QUARANTINED):
                 self.done.add(key)

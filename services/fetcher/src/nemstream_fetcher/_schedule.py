@@ -18,10 +18,10 @@ class PollSchedule:
     """Delays between listings of one feed (all times in seconds, on one clock)."""
 
     cadence: float
-    fast: float = 2.0
+    fast: float = 1.0
     slow: float = 30.0
-    early: float = 30.0  # start polling fast this long before a file is due
-    late: float = 120.0  # keep polling fast this long after it was due
+    early: float = 15.0  # start polling fast this long before a file is due
+    late: float = 90.0  # keep polling fast this long after it was due
     last_arrival: float | None = None
     _errors: int = 0
 

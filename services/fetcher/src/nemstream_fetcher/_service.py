@@ -28,14 +28,12 @@ async def run_fetcher(
     health = Health()
     health.add("nats_connected", lambda: bus.connected)
     try:
-        async with (
-            NemwebClient(nemweb_settings or NemwebSettings()) as client,
-            health_server(health, service, port=settings.port),
-        ):
+        async with NemwebClient(nemweb_settings or NemwebSettings()) as client:
             fetcher = Fetcher(settings, bus, client)
             fetcher.stop = stop
             health.add("memory_bound", lambda: fetcher.ready)
-            await fetcher.run()
+            async with health_server(health, service, port=settings.port):
+                await fetcher.run()
     finally:
         log.info("fetcher_stopping", feed=settings.feed)
         await bus.close()

@@ -21,10 +21,10 @@ class FetcherSettings(NemstreamSettings):
         description="dispatch | trading | scada | rooftop",
     )
     data_dir: Path = Field(Path("data"), description="NEMSTREAM_DATA_DIR (quarantined files)")
-    poll_fast_s: float = Field(2.0, gt=0, description="poll period around a file's due time")
+    poll_fast_s: float = Field(1.0, gt=0, description="poll period around a file's due time")
     poll_slow_s: float = Field(30.0, gt=0, description="poll period otherwise")
-    poll_early_s: float = Field(30.0, ge=0, description="start fast polling this much early")
-    poll_late_s: float = Field(120.0, ge=0, description="keep fast polling this long after due")
+    poll_early_s: float = Field(15.0, ge=0, description="start fast polling this much early")
+    poll_late_s: float = Field(90.0, ge=0, description="keep fast polling this long after due")
     cadence_s: float | None = Field(
         None, gt=0, description="override the feed's cadence (a mirror releasing faster)"
     )
