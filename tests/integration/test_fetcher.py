@@ -10,8 +10,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from nats.aio.msg import Msg
 
-from nemstream_bus import Bus
+from nemstream_bus import Bus, ConsumeLoop, ConsumerSpec
 from nemstream_fetcher import Fetcher, feed_of_report, report_events
 from nemstream_mirror import RunningMirror, running_mirror
 from nemstream_mms import iter_reports
@@ -87,6 +88,15 @@ async def test_released_files_arrive_once_with_the_parsers_values(
     samples: SampleSet, bus: Bus, fetchers: Callable[[RunningMirror], Awaitable[list[Fetcher]]]
 ) -> None:
     expected = _mirror_names(expected_events(samples, RELEASED))
+    received: list[tuple[str, str, bytes]] = []  # what a subscriber (durable consumer) gets
+
+    async def collect(message: Msg) -> None:
+        received.append((message.subject, (message.headers or {})["Nats-Msg-Id"], message.data))
+
+    subscriber = ConsumeLoop(
+        bus, ConsumerSpec("test-subscriber", ("nem.>",)), collect, fetch_timeout_s=0.2
+    )
+    consuming = asyncio.create_task(subscriber.run())
     async with (
         running_mirror(samples.root, release_every=60, auto_release=False) as mirror,
         httpx.AsyncClient(base_url=mirror.url, headers={"User-Agent": "t"}) as http,
@@ -99,15 +109,18 @@ async def test_released_files_arrive_once_with_the_parsers_values(
             published += sum(1 for i in expected if f":{name}:" in i)
 
             async def arrived(target: int = published) -> bool:
-                return len(await stream_messages(bus)) >= target
+                return len(received) >= target
 
             await wait_until(arrived)
-        stored = await stream_messages(bus)
-    assert len(stored) == len(expected) == 10  # 3 + 3 dispatch, 1 trading, 1 scada, 2 rooftop
-    for message in stored:
-        subject, body = expected[message.msg_id]
-        assert message.subject == subject
-        assert message.body == json.loads(body)
+    subscriber.stop.set()
+    await consuming
+    assert len(received) == len(expected) == 10  # 3 + 3 dispatch, 1 trading, 1 scada, 2 rooftop
+    assert len({msg_id for _, msg_id, _ in received}) == 10
+    for subject, msg_id, data in received:
+        expected_subject, body = expected[msg_id]
+        assert subject == expected_subject
+        assert json.loads(data) == json.loads(body)
+    assert len(await stream_messages(bus)) == 10
 
 
 async def test_restart_and_reposted_files_never_republish(
