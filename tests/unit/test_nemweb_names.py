@@ -167,7 +167,7 @@ def test_feeds_have_fixed_names_and_cadence() -> None:
     assert list(FEEDS) == ["dispatch", "trading", "scada", "rooftop"]
     assert get_feed("rooftop").cadence.total_seconds() == 1800
     assert get_feed("scada").path(Area.ARCHIVE) == "/Reports/ARCHIVE/Dispatch_SCADA/"
-    with pytest.raises(ValueError, match="choose from dispatch, trading, scada, rooftop"):
+    with pytest.raises(ValueError, match="the feeds are dispatch, trading, scada, rooftop"):
         get_feed("prices")
 
 

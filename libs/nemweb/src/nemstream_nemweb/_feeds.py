@@ -96,7 +96,7 @@ def get_feed(name: str) -> Feed:
     try:
         return FEEDS[name]
     except KeyError:
-        raise ValueError(f"unknown feed {name!r}: choose from {', '.join(FEEDS)}") from None
+        raise ValueError(f"unknown feed {name!r}: the feeds are {', '.join(FEEDS)}") from None
 
 
 def feed_of(file: NemwebFile) -> Feed | None:

@@ -84,7 +84,7 @@ def _download(settings: RegistrySettings) -> Path:
         raise RegistryUnavailable(
             f"no registry at {default_registry_path(settings)}, no registration list in "
             f"{settings.samples_dir or '(NEMSTREAM_SAMPLES_DIR unset)'}, and AEMO's list "
-            f"could not be downloaded from {settings.registry_url}: {exc}"
+            f"could not be downloaded ({settings.registry_url}: {exc})"
         ) from exc
     partial = target.with_suffix(target.suffix + ".part")
     partial.write_bytes(response.content)

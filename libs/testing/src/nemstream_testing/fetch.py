@@ -58,7 +58,7 @@ def main() -> int:
     cache = repo_root() / CACHE_DIRNAME
     print(
         f"no NEMWeb samples (neither ${SAMPLES_ENV} nor ../shared/nemweb): downloading a small "
-        f"set of current files from NEMWeb into {cache}"
+        f"set of current NEMWeb files to {cache}"
     )
     cache.mkdir(parents=True, exist_ok=True)
     try:

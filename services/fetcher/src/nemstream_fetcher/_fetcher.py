@@ -108,7 +108,7 @@ class Fetcher:
             return 0
         POLLS.labels(self.feed.name, "ok").inc()
         self.schedule.succeeded()
-        candidates = [e for e in pick_new(entries, set(), feed=self.feed)]
+        candidates = pick_new(entries, set(), feed=self.feed)
         since = self._since(candidates) if catch_up and not self.memory.done else None
         todo = [
             e

@@ -155,12 +155,3 @@ class FileMemory:
         record = _load(entry.value)
         if record is not None and record.status == CLAIMED and record.owner == self.owner:
             await self.kv.delete(key, last=entry.revision)
-
-    async def last_published(self) -> float | None:
-        """When this feed last published (for gap detection after a long outage)."""
-        latest = None
-        for key in self.done:
-            record = await self._get(key)
-            if record is not None and record.status == PUBLISHED:
-                latest = record.at if latest is None else max(latest, record.at)
-        return latest
