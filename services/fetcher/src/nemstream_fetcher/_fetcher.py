@@ -16,6 +16,7 @@ import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from nats.errors import Error as NatsError
 from prometheus_client import Counter, Gauge, Histogram
 
 from nemstream_bus import Bus
@@ -44,6 +45,9 @@ LAST_INTERVAL = Gauge(
     "nemstream_fetch_last_interval_timestamp",
     "Newest interval published (NEM time, epoch s)",
     ["feed"],
+)
+BUS_FAILURES = Counter(
+    "nemstream_fetch_bus_failures", "Files left for the next cycle because NATS failed", ["feed"]
 )
 GAPS = Counter("nemstream_fetch_gaps", "Intervals no longer in CURRENT after an outage", ["feed"])
 FILE_SECONDS = Histogram(
@@ -90,8 +94,12 @@ class Fetcher:
             await self.start()
         first = True
         while not self.stop.is_set():
-            await self.cycle(catch_up=first)
-            first = False
+            try:
+                await self.cycle(catch_up=first)
+                first = False
+            except Exception:  # never a crash loop: log (with traceback), back off, go on
+                log.exception("cycle_failed", feed=self.feed.name)
+                self.schedule.failed()
             delay = self.schedule.delay(time.monotonic())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), delay)
@@ -122,8 +130,18 @@ class Fetcher:
         for entry in todo:
             if self.stop.is_set():
                 break
-            if await self.process(entry):
-                published += 1
+            try:
+                published += await self.process(entry)
+            except NatsError as exc:
+                # NATS is restarting or unreachable: the file stays unfinished (claimed by this
+                # fetcher, so the next cycle takes it up again; re-published events are dropped
+                # by the stream's duplicate window)
+                BUS_FAILURES.labels(self.feed.name).inc()
+                log.warning(
+                    "bus_unavailable", feed=self.feed.name, file=entry.name, error=repr(exc)
+                )
+                self.schedule.failed()
+                break
         if published:
             self.schedule.seen_new(time.monotonic())
         return published
