@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -37,7 +37,7 @@ def fetch(feed: str) -> None:
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar (logs only).")
 def backfill(
-    feed: str, start: date, end: date, sources: tuple[str, ...], no_progress: bool
+    feed: str, start: datetime, end: datetime, sources: tuple[str, ...], no_progress: bool
 ) -> None:
     """Publish a past date range (inclusive, NEM time) from ARCHIVE day/week zips, CURRENT,
     or MMSDM monthly files; resumable (finished archives are remembered in NATS KV)."""
@@ -46,8 +46,8 @@ def backfill(
     result = asyncio.run(
         run_backfill(
             feed,
-            start.date() if hasattr(start, "date") else start,
-            end.date() if hasattr(end, "date") else end,
+            start.date(),
+            end.date(),
             sources=list(sources),
             progress=not no_progress,
         )
