@@ -1,0 +1,199 @@
+"""The parquet store with real events: unique keys, duplicates dropped, corrections applied,
+compaction, crash recovery, the writer lock, the daily rollup."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from nemstream_contracts import DispatchPrice, DispatchPriceRow
+from nemstream_fetcher import feed_of_report, report_events
+from nemstream_mms import iter_reports
+from nemstream_store import (
+    DAILY,
+    TABLES,
+    Store,
+    StoreLocked,
+    TableReader,
+    Unit,
+    rebuild_daily,
+    unit_from_message,
+)
+from nemstream_testing import SampleSet
+
+FILES = [
+    "sample_dispatchis.csv",
+    "PUBLIC_DISPATCHIS_202001131410_0000000317693747.csv",
+    "PUBLIC_TRADINGIS_202403031335_0000000412683134.zip",
+    "PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip",
+    "PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20240303200000_0000000412707330.zip",
+    "PUBLIC_ROOFTOP_PV_ACTUAL_SATELLITE_20230902183000_0000000396168830.zip",
+]
+MONTHLY = "PUBLIC_ARCHIVE%23DISPATCHPRICE%23FILE01%23202603010000.zip"
+
+
+def units_of(samples: SampleSet, names: list[str]) -> list[Unit]:
+    out = []
+    for name in names:
+        for report in iter_reports(samples.path(name)):
+            feed = feed_of_report(report)
+            assert feed is not None
+            out += [unit_from_message(e.subject, e.message) for e in report_events(feed, report)]
+    return out
+
+
+def read(root: Path, table: str) -> pl.DataFrame:
+    files = TableReader(root).files(table)
+    return pl.read_parquet(files).sort(list(TABLES[table].key)) if files else pl.DataFrame()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store(tmp_path / "store")
+    yield opened
+    opened.close()
+
+
+def test_real_events_become_rows_with_unique_keys(samples: SampleSet, store: Store) -> None:
+    result = store.write(units_of(samples, FILES))
+    assert (result.stored, result.duplicates, result.corrected) == (10, 0, 0)
+    prices = read(store.root, "prices5")
+    assert prices.height == 10  # 5 regions x 2 intervals
+    assert prices.filter(pl.col("regionid") == "VIC1")["rrp"].to_list()[-1] == -2.69976
+    scada = read(store.root, "scada5")
+    assert scada.height == 390 and scada.filter(pl.col("scadavalue") < 0).height == 8
+    rooftop = read(store.root, "rooftop")
+    assert rooftop.group_by("type").len().sort("type").rows() == [
+        ("MEASUREMENT", 10),
+        ("SATELLITE", 10),
+    ]
+    regions = read(store.root, "regionsum5")
+    assert {"uigf", "ss_solar_clearedmw"} <= set(regions.columns)
+    flows = read(store.root, "interconnector5")
+    assert {"exportlimit", "importlimit"} <= set(flows.columns)
+    for table in (
+        "prices5",
+        "scada5",
+        "rooftop",
+        "regionsum5",
+        "interconnector5",
+        "trading_prices",
+    ):
+        frame = read(store.root, table)
+        assert frame.select(TABLES[table].key).is_duplicated().sum() == 0, table
+    # hive partitioning by month of the interval's start
+    months = {Path(f).parent.name for f in TableReader(store.root).files("prices5")}
+    assert months == {"month=2020-01", "month=2025-12"}
+
+
+def test_replays_duplicates_and_backfills_add_no_rows(samples: SampleSet, store: Store) -> None:
+    units = units_of(samples, FILES)
+    store.write(units)
+    parts = len(TableReader(store.root).files("prices5"))
+    again = store.write(units)  # a replay, or the same events redelivered
+    assert (again.stored, again.duplicates, again.parts) == (0, 10, 0)
+    assert len(TableReader(store.root).files("prices5")) == parts
+    # the same interval from another file (a backfill from an archive) with the same values
+    monthly = units_of(samples, [MONTHLY])
+    store.write(monthly)
+    twice = store.write(list(reversed(monthly)))  # out of order, all duplicates
+    assert twice.duplicates == len(monthly) and twice.stored == 0
+    prices = read(store.root, "prices5")
+    assert prices.select(TABLES["prices5"].key).is_duplicated().sum() == 0
+
+
+def test_a_corrected_value_replaces_the_earlier_one(samples: SampleSet, store: Store) -> None:
+    (first,) = [
+        u for u in units_of(samples, ["sample_dispatchis.csv"]) if u.table.name == "prices5"
+    ]
+    store.write([first])
+    before = read(store.root, "prices5")
+    rows = before.drop("settlementdate", "source_file").with_columns(
+        pl.when(pl.col("regionid") == "SA1").then(999.0).otherwise(pl.col("rrp")).alias("rrp")
+    )
+    corrected = DispatchPrice(
+        feed="dispatch",
+        source_file="PUBLIC_DISPATCHIS_202512270005_0000000495867999.zip",
+        interval="2025-12-27T00:05:00+10:00",
+        rows=[DispatchPriceRow(**r) for r in rows.to_dicts()],
+    )
+    result = store.write([unit_from_message("nem.dispatch.price.v1", corrected)])
+    assert (result.stored, result.corrected) == (0, 1)
+    after = read(store.root, "prices5")
+    assert after.height == 5
+    assert after.filter(pl.col("regionid") == "SA1")["rrp"].item() == 999.0
+    assert after.filter(pl.col("regionid") == "NSW1")["rrp"].item() == 33.51273
+    assert set(after["source_file"]) == {corrected.source_file}
+
+
+def test_compaction_merges_small_parts_invisibly(samples: SampleSet, store: Store) -> None:
+    monthly = units_of(samples, [MONTHLY])
+    for start in range(0, len(monthly), 100):  # many small writes, as micro-batches make
+        store.write(monthly[start : start + 100])
+    reader = TableReader(store.root)
+    before = read(store.root, "prices5")
+    small = len(reader.files("prices5"))
+    assert small >= 14
+    assert store.compact("prices5", min_parts=12) == 1
+    assert len(reader.files("prices5")) == 1
+    assert_frame_equal(read(store.root, "prices5"), before)
+    # replaced parts stay for readers of the old manifest, then go
+    on_disk = list((store.root / "prices5").rglob("*.parquet"))
+    assert len(on_disk) == small + 1
+    assert store.collect_garbage(now=time.time() + 3600) == small
+    assert len(list((store.root / "prices5").rglob("*.parquet"))) == 1
+    # units now point at the merged part: a correction after compaction still works
+    again = store.write(monthly[:5])
+    assert again.duplicates == 5
+
+
+def test_recovery_after_a_crash(samples: SampleSet, tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    store = Store(root)
+    store.write(units_of(samples, FILES))
+    store.close()
+    # a crash mid-write leaves a temporary file and a part the manifest never listed
+    month = root / "prices5" / "month=2025-12"
+    (month / ".part-x.parquet.tmp").write_bytes(b"half a file")
+    orphan = month / "part-orphan.parquet"
+    pl.DataFrame({"x": [1]}).write_parquet(orphan)
+    old = time.time() - 3600
+    import os
+
+    os.utime(orphan, (old, old))
+    (root / "_index.sqlite").unlink()  # and even the index is lost
+    for extra in root.glob("_index.sqlite-*"):
+        extra.unlink()
+    reopened = Store(root)
+    reindexed = reopened.recover()
+    assert not (month / ".part-x.parquet.tmp").exists() and not orphan.exists()
+    assert reindexed["prices5"] == 2 and reindexed["scada5"] == 1
+    assert reopened.write(units_of(samples, FILES)).duplicates == 10  # index rebuilt right
+    reopened.close()
+
+
+def test_one_writer_per_store(tmp_path: Path) -> None:
+    first = Store(tmp_path / "store")
+    with pytest.raises(StoreLocked):
+        Store(tmp_path / "store")
+    first.close()
+    Store(tmp_path / "store").close()
+
+
+def test_daily_rollup_energy_and_revenue(samples: SampleSet, store: Store) -> None:
+    store.write(units_of(samples, ["PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip"]))
+    scada = read(store.root, "scada5")
+    regions = pl.DataFrame({"duid": scada["duid"], "region": ["NSW1"] * scada.height})
+    assert rebuild_daily(store, "2021-09", regions) == 390
+    daily = pl.read_parquet(TableReader(store.root).files(DAILY))
+    assert daily["date"].unique().to_list() == [date(2021, 9, 2)]
+    # energy is MW x hours (5 minutes), never MW alone
+    expected = scada.select(pl.col("scadavalue").sum() * 5 / 60).item()
+    assert daily["mwh"].sum() == pytest.approx(expected)
+    assert daily["priced"].sum() == 0  # no 5-minute prices stored for that interval
