@@ -10,12 +10,13 @@ from nemstream_bus._bus import (
     ConsumerSpec,
     connect,
 )
-from nemstream_bus._consume import ConsumeLoop, Handler, Permanent, Transient
+from nemstream_bus._consume import BatchHandler, ConsumeLoop, Handler, Permanent, Transient
 from nemstream_bus._server import NatsServer, NatsServerError, nats_server_binary, running_nats
 
 __all__ = [
     "DEAD_LETTER_PREFIX",
     "DEAD_LETTER_STREAM",
+    "BatchHandler",
     "Bus",
     "BusSettings",
     "ConsumeLoop",

@@ -52,6 +52,10 @@ class Transient(Exception):
 
 
 Handler = Callable[[Msg], Awaitable[None]]
+BatchHandler = Callable[[list[Msg]], Awaitable[dict[int, str]]]
+"""Handles a whole fetched batch at once (a writer flushing one file for many messages):
+returns {index in the batch: reason} for messages that can never be valid (terminated and
+dead-lettered); the others are acknowledged. Raising `Transient` retries the whole batch."""
 
 
 def _delay(spec: ConsumerSpec, delivered: int) -> float:
@@ -66,15 +70,19 @@ class ConsumeLoop:
         self,
         bus: Bus,
         spec: ConsumerSpec,
-        handler: Handler,
+        handler: Handler | None = None,
         *,
+        batch_handler: BatchHandler | None = None,
         batch: int = 64,
         fetch_timeout_s: float = 1.0,
         stop: asyncio.Event | None = None,
     ) -> None:
+        if (handler is None) == (batch_handler is None):
+            raise ValueError("give exactly one of handler and batch_handler")
         self.bus = bus
         self.spec = spec
         self.handler = handler
+        self.batch_handler = batch_handler
         self.batch = batch
         self.fetch_timeout_s = fetch_timeout_s
         self.stop = stop or asyncio.Event()
@@ -126,8 +134,11 @@ class ConsumeLoop:
                     subscription = None
                     await self._sleep(pause)
                     continue
-                for message in messages:
-                    await self._handle(message)
+                if self.batch_handler is not None:
+                    await self._handle_batch(messages)
+                else:
+                    for message in messages:
+                        await self._handle(message)
         finally:
             self.bound = False
             if subscription is not None:
@@ -140,7 +151,52 @@ class ConsumeLoop:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stop.wait(), seconds)
 
+    async def _handle_batch(self, messages: list[Msg]) -> None:
+        assert self.batch_handler is not None
+        durable = self.spec.durable
+        started = time.perf_counter()
+        try:
+            invalid = await self.batch_handler(messages)
+        except Transient as exc:
+            delivered = max((m.metadata.num_delivered for m in messages if m.metadata), default=1)
+            delay = exc.delay_s if exc.delay_s is not None else _delay(self.spec, delivered)
+            for message in messages:
+                await message.nak(delay=delay)
+            HANDLED.labels(durable, "retried").inc(len(messages))
+            log.warning(
+                "batch_retry",
+                durable=durable,
+                messages=len(messages),
+                delay_s=delay,
+                reason=str(exc),
+            )
+            return
+        except Exception as exc:  # unknown failures are retried, bounded by max_deliver
+            for message in messages:
+                await message.nak(delay=_delay(self.spec, 1))
+            HANDLED.labels(durable, "failed").inc(len(messages))
+            log.exception("batch_failed", durable=durable, messages=len(messages), error=repr(exc))
+            return
+        finally:
+            HANDLE_SECONDS.labels(durable).observe(time.perf_counter() - started)
+        for index, message in enumerate(messages):
+            if index in invalid:
+                await message.term()
+                HANDLED.labels(durable, "terminated").inc()
+                await self.bus.dead_letter(
+                    durable,
+                    message.subject,
+                    invalid[index],
+                    message.data,
+                    stream_seq=message.metadata.sequence.stream if message.metadata else None,
+                )
+            else:
+                await message.ack()
+                HANDLED.labels(durable, "acked").inc()
+                self.handled += 1
+
     async def _handle(self, message: Msg) -> None:
+        assert self.handler is not None
         durable = self.spec.durable
         delivered = message.metadata.num_delivered if message.metadata else 1
         started = time.perf_counter()

@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "replay": ("nemstream_fetcher.cli:replay", "Publish real historical files as if live."),
     "schemas": ("nemstream.commands.schemas:schemas", "Message contracts: export proto_schemas/."),
     "up": ("nemstream.commands.up:up", "The whole stack, embedded nats-server."),
+    "write": ("nemstream_writer.cli:write", "The writer service: events into the store."),
 }
 """Subcommand name -> (``module:attribute`` of its click command, one-line help)."""
 

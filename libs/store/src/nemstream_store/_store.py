@@ -16,6 +16,7 @@ import os
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -103,8 +104,11 @@ class WriteResult:
 class Store:
     """The writer's handle on the store (readers use `TableReader`)."""
 
-    def __init__(self, root: Path, *, lock: bool = True) -> None:
+    def __init__(
+        self, root: Path, *, lock: bool = True, fault: Callable[[str], None] | None = None
+    ) -> None:
         self.root = root
+        self.fault = fault or (lambda point: None)  # fault tests: called at named points
         root.mkdir(parents=True, exist_ok=True)
         self._lock_file = None
         if lock:
@@ -264,7 +268,9 @@ class Store:
             )
             PARTS.labels(table.name, "correction").inc()
         added = [new_part, *(p for p in rewritten.values() if p is not None)]
+        self.fault("part_written")
         self._swap(table.name, set(rewritten), added)
+        self.fault("manifest_swapped")
         self.index.apply(
             table.name,
             [(u.name, new_part.file, u.digest) for u in fresh],

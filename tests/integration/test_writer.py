@@ -1,0 +1,242 @@
+"""The writer service with a real nats-server and real events: stored once, duplicates and
+out-of-order events, invalid events dead-lettered, an unwritable store, a writer killed
+mid-batch, and readers during writes and compactions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from nemstream_bus import DEAD_LETTER_STREAM, Bus, BusSettings, NatsServer
+from nemstream_fetcher import Event, feed_of_report, report_events
+from nemstream_mms import iter_reports
+from nemstream_store import TABLES, TableReader
+from nemstream_testing import SampleSet, wait_until
+from nemstream_writer import Writer, WriterSettings
+
+FILES = [
+    "sample_dispatchis.csv",
+    "PUBLIC_DISPATCHIS_202001131410_0000000317693747.csv",
+    "PUBLIC_TRADINGIS_202403031335_0000000412683134.zip",
+    "PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip",
+    "PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20240303200000_0000000412707330.zip",
+]
+MONTHLY = "PUBLIC_ARCHIVE%23DISPATCHPRICE%23FILE01%23202603010000.zip"
+
+
+def events(samples: SampleSet, names: list[str]) -> list[Event]:
+    out = []
+    for name in names:
+        for report in iter_reports(samples.path(name)):
+            feed = feed_of_report(report)
+            assert feed is not None
+            out += report_events(feed, report)
+    return out
+
+
+async def publish(bus: Bus, items: list[Event], *, id_prefix: str = "") -> None:
+    for event in items:
+        await bus.publish(event.subject, event.message, msg_id=id_prefix + event.msg_id)
+
+
+def rows(store: Path, table: str) -> pl.DataFrame:
+    files = TableReader(store).files(table)
+    return pl.read_parquet(files) if files else pl.DataFrame(schema=TABLES[table].schema)
+
+
+def writer_settings(tmp_path: Path, **overrides: object) -> WriterSettings:
+    options: dict[str, object] = {
+        "data_dir": tmp_path / "data",
+        "writer_flush_s": 0.2,
+        "compact_every_s": 3600,
+        "metrics_port": -1,
+    }
+    options.update(overrides)
+    return WriterSettings(**options)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def writer(bus: Bus, tmp_path: Path) -> AsyncIterator[Writer]:
+    running = Writer(writer_settings(tmp_path), bus)
+    task = asyncio.create_task(running.run())
+    try:
+        yield running
+    finally:
+        running.loop.stop.set()
+        await task
+
+
+async def test_events_land_once_with_duplicates_and_out_of_order(
+    samples: SampleSet, bus: Bus, writer: Writer
+) -> None:
+    live = events(samples, FILES)
+    await publish(bus, list(reversed(live)))  # out of order
+    await publish(bus, live, id_prefix="again:")  # the same data under other ids (a replay)
+    store = writer.settings.store_dir
+
+    async def all_in() -> bool:
+        return writer.loop.handled == 2 * len(live)
+
+    await wait_until(all_in)
+    assert rows(store, "prices5").height == 10
+    assert rows(store, "regionsum5").height == 10
+    assert rows(store, "scada5").height == 390
+    assert rows(store, "trading_prices").height == 5
+    assert rows(store, "rooftop").height == 10
+    for table in ("prices5", "scada5", "regionsum5", "interconnector5", "rooftop"):
+        assert rows(store, table).select(TABLES[table].key).is_duplicated().sum() == 0
+
+
+async def test_invalid_event_is_dead_lettered_and_the_rest_continue(
+    samples: SampleSet, bus: Bus, writer: Writer
+) -> None:
+    good = events(samples, ["PUBLIC_TRADINGIS_202403031335_0000000412683134.zip"])
+    body = json.loads(good[0].message.model_dump_json())
+    body["rows"][0]["rrp"] = "not a price"
+    await bus.publish(good[0].subject, json.dumps(body).encode(), msg_id="bad")
+    await publish(bus, good)
+
+    async def stored() -> bool:
+        return rows(writer.settings.store_dir, "trading_prices").height == 5
+
+    await wait_until(stored)
+
+    async def dead() -> bool:
+        return int((await bus.js.stream_info(DEAD_LETTER_STREAM)).state.messages) == 1
+
+    await wait_until(dead)
+    record = json.loads(
+        (await bus.js.get_last_msg(DEAD_LETTER_STREAM, "deadletter.writer")).data or b""
+    )
+    assert "invalid nem.trading.price.v1 message" in record["reason"]
+
+
+async def test_unwritable_store_naks_alarms_and_recovers(
+    samples: SampleSet, bus: Bus, writer: Writer
+) -> None:
+    from nemstream_writer._writer import UNWRITABLE
+
+    blocker = writer.settings.store_dir / "trading_prices"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("a file where the table's folder should be: writes fail")
+    await publish(bus, events(samples, ["PUBLIC_TRADINGIS_202403031335_0000000412683134.zip"]))
+
+    async def alarmed() -> bool:
+        return not writer.writable and UNWRITABLE._value.get() == 1  # type: ignore[attr-defined]
+
+    await wait_until(alarmed)
+    blocker.unlink()  # space freed / permissions fixed
+
+    async def recovered() -> bool:
+        return writer.writable and rows(writer.settings.store_dir, "trading_prices").height == 5
+
+    await wait_until(recovered, within=30)
+
+
+async def _writer_process(nats: NatsServer, data: Path, **env: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "nemstream_writer",
+        env={
+            **os.environ,
+            "NEMSTREAM_NATS_URL": nats.url,
+            "NEMSTREAM_DATA_DIR": str(data),
+            "NEMSTREAM_METRICS_PORT": "-1",
+            "NEMSTREAM_WRITER_FLUSH_S": "0.2",
+            "NEMSTREAM_WRITER_BATCH": "200",
+            "NEMSTREAM_SAMPLES_DIR": str(data / "no-registry"),
+            "NEMSTREAM_REGISTRY_URL": "http://127.0.0.1:9/none.xlsx",
+            "NEMSTREAM_REGISTRY_TIMEOUT": "1",
+            **env,
+        },
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+@pytest.mark.parametrize("point", ["part_written", "manifest_swapped"])
+async def test_writer_killed_mid_batch_loses_and_doubles_nothing(
+    samples: SampleSet, bus: Bus, nats_server: NatsServer, tmp_path: Path, point: str
+) -> None:
+    month = events(samples, [MONTHLY])  # 1440 intervals of real prices
+    await publish(bus, month)
+    crashed = await _writer_process(nats_server, tmp_path, NEMSTREAM_WRITER_CRASH_AT=point)
+    _, stderr = await asyncio.wait_for(crashed.communicate(), 60)
+    assert crashed.returncode == 86, stderr[-2000:]
+    survivor = await _writer_process(nats_server, tmp_path)
+    store = tmp_path / "store"
+
+    async def complete() -> bool:
+        return rows(store, "prices5").height == 2880
+
+    try:
+        await wait_until(complete, within=90)
+    finally:
+        survivor.terminate()
+        _, stderr = await asyncio.wait_for(survivor.communicate(), 30)
+    assert survivor.returncode == 0, stderr[-2000:]
+    prices = rows(store, "prices5")
+    assert prices.select(TABLES["prices5"].key).is_duplicated().sum() == 0
+    assert not list(store.rglob("*.tmp"))
+
+
+async def test_readers_never_fail_during_writes_and_compactions(
+    samples: SampleSet, bus: Bus, tmp_path: Path
+) -> None:
+    writer = Writer(
+        writer_settings(tmp_path, writer_batch=40, compact_every_s=0.3, compact_min_parts=3), bus
+    )
+    task = asyncio.create_task(writer.run())
+    month = events(samples, [MONTHLY])
+    counts: list[int] = []
+    failures: list[str] = []
+    done = asyncio.Event()
+
+    async def read_continuously() -> None:
+        reader = TableReader(writer.settings.store_dir)
+        connection = duckdb.connect()
+        while not done.is_set():
+            files = reader.files("prices5")
+            if files:
+                try:
+                    count, distinct = connection.execute(
+                        "select count(*), count(distinct (settlementdate, regionid, intervention)) "
+                        "from read_parquet($files, hive_partitioning = true)",
+                        {"files": files},
+                    ).fetchone() or (0, 0)
+                except duckdb.Error as exc:
+                    failures.append(repr(exc))
+                else:
+                    counts.append(count)
+                    if count != distinct:
+                        failures.append(f"{count} rows but {distinct} keys")
+            await asyncio.sleep(0.01)
+
+    reading = asyncio.create_task(read_continuously())
+    try:
+        for start in range(0, len(month), 60):
+            await publish(bus, month[start : start + 60])
+            await asyncio.sleep(0.05)
+
+        async def all_in() -> bool:
+            return rows(writer.settings.store_dir, "prices5").height == 2880
+
+        await wait_until(all_in, within=60)
+        await writer.maintain()
+    finally:
+        done.set()
+        await reading
+        writer.loop.stop.set()
+        await task
+    assert failures == []
+    assert counts == sorted(counts) and counts[-1] == 2880  # never shrinks, never doubles
+    assert len(TableReader(writer.settings.store_dir).files("prices5")) <= 3
