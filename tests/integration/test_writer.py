@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from nemstream_bus import DEAD_LETTER_STREAM, Bus, BusSettings, NatsServer
+from nemstream_bus import DEAD_LETTER_STREAM, Bus, NatsServer
 from nemstream_fetcher import Event, feed_of_report, report_events
 from nemstream_mms import iter_reports
 from nemstream_store import TABLES, TableReader
