@@ -130,7 +130,7 @@ async def test_unwritable_store_naks_alarms_and_recovers(
     await publish(bus, events(samples, ["PUBLIC_TRADINGIS_202403031335_0000000412683134.zip"]))
 
     async def alarmed() -> bool:
-        return not writer.writable and UNWRITABLE._value.get() == 1  # type: ignore[attr-defined]
+        return not writer.writable and UNWRITABLE._value.get() == 1
 
     await wait_until(alarmed)
     blocker.unlink()  # space freed / permissions fixed
