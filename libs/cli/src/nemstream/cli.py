@@ -15,6 +15,7 @@ from nemstream import __version__
 from nemstream_runtime import configure_logging
 
 COMMANDS: dict[str, tuple[str, str]] = {
+    "aggregate": ("nemstream_aggregator.cli:aggregate", "The 30-minute aggregator service."),
     "backfill": ("nemstream_fetcher.cli:backfill", "Publish history from ARCHIVE or MMSDM."),
     "fetch": ("nemstream_fetcher.cli:fetch", "The fetcher service for one feed."),
     "inspect": ("nemstream.commands.inspect:inspect", "Tables and row counts of MMS files."),

@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from nats.js.errors import NotFoundError
+
 from nemstream_bus import Bus
 
 
@@ -28,14 +30,20 @@ class Stored:
     headers: dict[str, str]
 
 
-async def stream_messages(bus: Bus, stream: str = "NEM") -> list[Stored]:
-    """Every message in a stream, in order (read by sequence, no consumer needed)."""
+async def stream_messages(
+    bus: Bus, stream: str = "NEM", subject: str | None = None
+) -> list[Stored]:
+    """Every message in a stream (or on one subject of it), in order, read by sequence."""
     info = await bus.js.stream_info(stream)
     out: list[Stored] = []
     if not info.state.messages:
         return out
-    for seq in range(info.state.first_seq, info.state.last_seq + 1):
-        raw = await bus.js.get_msg(stream, seq)
+    seq = info.state.first_seq
+    while seq <= info.state.last_seq:
+        try:
+            raw = await bus.js.get_msg(stream, seq, subject=subject, next=subject is not None)
+        except NotFoundError:
+            break  # nothing further on that subject
         headers = dict(raw.headers or {})
         out.append(
             Stored(
@@ -45,4 +53,5 @@ async def stream_messages(bus: Bus, stream: str = "NEM") -> list[Stored]:
                 headers,
             )
         )
+        seq = (raw.seq or seq) + 1
     return out
