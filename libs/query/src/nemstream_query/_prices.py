@@ -1,0 +1,155 @@
+"""Regional prices and interconnector flows.
+
+Prices are the pricing run's (INTERVENTION = 0). A 5-minute series falls back to 30-minute
+means for half-hours with no 5-minute price; a 30-minute series to the half-hourly mean of the
+5-minute prices where the 30-minute table has none; a daily series is the time-weighted mean of
+the half-hours. Statistics use the finest prices there are, each weighted by its length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import polars as pl
+
+from nemstream_query import _sql
+from nemstream_query._answer import Answer, fill_ranges, needs_fill
+from nemstream_query._engine import Engine
+from nemstream_query._generation import newest
+from nemstream_query._resolution import (
+    HALF_HOUR,
+    Policy,
+    Resolution,
+    align_down,
+    gaps,
+    missing_half_hours,
+)
+
+PRICE_SCHEMA = {
+    "interval": pl.Datetime("us"),
+    "region": pl.String(),
+    "rrp": pl.Float64(),
+    "minutes": pl.Int64(),
+}
+
+
+def _shape(frame: pl.DataFrame, minutes: int) -> pl.DataFrame:
+    return frame.with_columns(pl.lit(minutes, pl.Int64).alias("minutes")).select(list(PRICE_SCHEMA))
+
+
+def price_series(
+    engine: Engine,
+    policy: Policy,
+    start: datetime,
+    end: datetime,
+    *,
+    regions: Sequence[str] = (),
+    resolution: Resolution | None = None,
+) -> Answer:
+    """RRP ($/MWh) by interval and region over (start, end]."""
+    chosen = resolution or policy.choose(start, end)
+    read = Resolution.THIRTY if chosen is Resolution.DAILY else chosen
+    params: dict[str, Any] = {"start": start, "end": end, "regions": list(regions)}
+    primary, other = ("prices5", "prices30") if read is Resolution.FIVE else ("prices30", "prices5")
+    sql = _sql.PRICES5 if read is Resolution.FIVE else _sql.PRICES30
+    frame = _shape(
+        engine.frame(sql, {**params, "files": engine.files(primary, start, end)}), read.minutes
+    )
+    coverage, filled, sources = 1.0, 0, [primary]
+    edge = newest(engine, primary, other)
+    if edge is not None:
+        edge = align_down(min(end, edge), read.minutes)
+        present = frame["interval"].unique()
+        found = gaps(present, start, edge, read.minutes)
+        coverage = found.coverage
+        if needs_fill(found, policy.threshold):
+            halves = (
+                missing_half_hours(present, start, edge)
+                if read is Resolution.FIVE
+                else found.missing
+            )
+            extra = _fill(engine, params, read, halves)
+            if not extra.is_empty():
+                filled = extra["interval"].n_unique()
+                frame = pl.concat([frame, extra])
+                sources.append(other)
+    if chosen is Resolution.DAILY:
+        frame = (
+            frame.group_by(
+                (pl.col("interval") - timedelta(minutes=1)).dt.date().alias("date"), "region"
+            )
+            .agg(((pl.col("rrp") * pl.col("minutes")).sum() / pl.col("minutes").sum()).alias("rrp"))
+            .select(
+                (pl.col("date").cast(pl.Datetime("us")) + timedelta(days=1)).alias("interval"),
+                "region",
+                "rrp",
+                pl.lit(1440, pl.Int64).alias("minutes"),
+            )
+        )
+    return Answer(frame.sort("interval", "region"), chosen, coverage, filled, tuple(sources))
+
+
+def _fill(
+    engine: Engine, params: dict[str, Any], read: Resolution, halves: pl.Series
+) -> pl.DataFrame:
+    parts = []
+    for a, b in fill_ranges(halves):
+        table, sql = (
+            ("prices30", _sql.PRICES30)
+            if read is Resolution.FIVE
+            else ("prices5", _sql.PRICES5_AS_30)
+        )
+        parts.append(
+            engine.frame(sql, {**params, "files": engine.files(table, a, b), "start": a, "end": b})
+        )
+    if not parts:
+        return pl.DataFrame(schema=PRICE_SCHEMA)
+    return _shape(pl.concat(parts).filter(pl.col("interval").is_in(halves.implode())), 30)
+
+
+def price_stats(
+    engine: Engine, start: datetime, end: datetime, *, regions: Sequence[str] = ()
+) -> pl.DataFrame:
+    """Per region over (start, end]: time-weighted mean, min, max, spread, quantiles, and the
+    hours at negative, ≥ 300 and ≥ 1,000 $/MWh prices."""
+    return engine.frame(
+        _sql.PRICE_STATS,
+        {
+            "files5": engine.files("prices5", start, end),
+            "files30": engine.files("prices30", start, end),
+            "start": start,
+            "end": end,
+            "regions": list(regions),
+        },
+    )
+
+
+def interconnector_flows(engine: Engine, policy: Policy, start: datetime, end: datetime) -> Answer:
+    """Metered flow per interconnector; at 5 minutes with target flow and export/import limits."""
+    chosen = policy.choose(start, end)
+    params = {"start": start, "end": end}
+    if chosen is Resolution.FIVE:
+        frame = engine.frame(
+            _sql.INTERCONNECTOR5, {**params, "files": engine.files("interconnector5", start, end)}
+        )
+        return Answer(
+            frame.sort("interval", "interconnectorid"), chosen, sources=("interconnector5",)
+        )
+    frame = engine.frame(
+        _sql.INTERCONNECTOR30, {**params, "files": engine.files("interconnector30", start, end)}
+    )
+    if chosen is Resolution.DAILY:
+        frame = (
+            frame.group_by(
+                (pl.col("interval") - HALF_HOUR).dt.date().alias("date"), "interconnectorid"
+            )
+            .agg(pl.col("meteredmwflow").mean())
+            .select(
+                (pl.col("date").cast(pl.Datetime("us")) + timedelta(days=1)).alias("interval"),
+                "interconnectorid",
+                "meteredmwflow",
+            )
+        )
+    return Answer(frame.sort("interval", "interconnectorid"), chosen, sources=("interconnector30",))

@@ -1,0 +1,202 @@
+"""The query layer's entry point: one `Query` per store, shared by threads, with a TTL cache
+whose keys hold the versions of the tables read, so an answer is never served after new data
+for it has landed."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable, Sequence
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+import polars as pl
+from cachetools import TTLCache
+from prometheus_client import Counter, Histogram
+
+from nemstream_query import _generation, _prices
+from nemstream_query._answer import Answer
+from nemstream_query._engine import Engine
+from nemstream_query._resolution import Policy, Resolution
+from nemstream_query._settings import QuerySettings
+from nemstream_store import DAILY
+
+T = TypeVar("T")
+
+QUERIES = Counter("nemstream_query_total", "Queries answered", ["view", "cache"])
+SECONDS = Histogram("nemstream_query_seconds", "Time to answer a query (cache misses)", ["view"])
+
+_GENERATION_TABLES = ("scada5", "scada30", "rooftop", DAILY)
+_PRICE_TABLES = ("prices5", "prices30")
+
+
+class Query:
+    """Dashboard and API queries over one store."""
+
+    def __init__(
+        self, settings: QuerySettings | None = None, units: pl.DataFrame | None = None
+    ) -> None:
+        self.settings = settings or QuerySettings()
+        self.engine = Engine(
+            self.settings.store_dir,
+            units,
+            threads=self.settings.query_threads,
+            memory_limit=self.settings.query_memory_limit,
+        )
+        self.policy = Policy(
+            timedelta(hours=self.settings.query_five_minute_max_h),
+            timedelta(days=self.settings.query_thirty_minute_max_d),
+            self.settings.query_gap_threshold,
+        )
+        self._cache: TTLCache[Hashable, object] = TTLCache(
+            maxsize=max(1, self.settings.query_cache_size), ttl=self.settings.query_cache_ttl_s
+        )
+        self._lock = threading.Lock()
+
+    def set_units(self, units: pl.DataFrame | None) -> None:
+        """Replace the unit registry (answers cached before are not served again)."""
+        self.engine.set_units(units)
+
+    def _cached(self, view: str, tables: Sequence[str], key: Hashable, run: Callable[[], T]) -> T:
+        if self.settings.query_cache_size == 0 or self.settings.query_cache_ttl_s == 0:
+            QUERIES.labels(view, "off").inc()
+            with SECONDS.labels(view).time():
+                return run()
+        full = (view, key, self.engine.version(*tables), self.engine.units_version)
+        with self._lock:
+            hit = self._cache.get(full)
+        if hit is not None:
+            QUERIES.labels(view, "hit").inc()
+            return hit  # type: ignore[return-value]
+        QUERIES.labels(view, "miss").inc()
+        with SECONDS.labels(view).time():
+            value = run()
+        with self._lock:
+            self._cache[full] = value
+        return value
+
+    def resolution(self, start: datetime, end: datetime) -> Resolution:
+        """The resolution a range is read at."""
+        return self.policy.choose(start, end)
+
+    def generation(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        regions: Sequence[str] = (),
+        resolution: Resolution | None = None,
+        rooftop: bool = True,
+    ) -> Answer:
+        """MW by interval, region and fuel (rows not yet summed; see `generation_by_fuel`)."""
+        key = (start, end, tuple(regions), resolution, rooftop)
+        return self._cached(
+            "generation",
+            _GENERATION_TABLES,
+            key,
+            lambda: _generation.generation(
+                self.engine,
+                self.policy,
+                start,
+                end,
+                regions=regions,
+                resolution=resolution,
+                rooftop=rooftop,
+            ),
+        )
+
+    def generation_by_fuel(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        regions: Sequence[str] = (),
+        by_region: bool = False,
+        resolution: Resolution | None = None,
+        rooftop: bool = True,
+    ) -> pl.DataFrame:
+        """The generation stack: interval, [region,] fuel, mw, minutes, mwh."""
+        answer = self.generation(
+            start, end, regions=regions, resolution=resolution, rooftop=rooftop
+        )
+        return _generation.by_fuel(answer, by_region=by_region)
+
+    def daily_generation_by_fuel(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        regions: Sequence[str] = (),
+        by_region: bool = False,
+    ) -> pl.DataFrame:
+        """Energy per trading day and fuel (from the daily rollup, whatever the span)."""
+        return self.generation_by_fuel(
+            start, end, regions=regions, by_region=by_region, resolution=Resolution.DAILY
+        )
+
+    def renewable_share(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        regions: Sequence[str] = (),
+        by_region: bool = False,
+        resolution: Resolution | None = None,
+    ) -> pl.DataFrame:
+        """Renewable share of generation per interval (rooftop PV included)."""
+        answer = self.generation(start, end, regions=regions, resolution=resolution)
+        return _generation.renewable_share(answer, by_region=by_region)
+
+    def revenue_by_station(
+        self, start: datetime, end: datetime, *, regions: Sequence[str] = (), limit: int = 50
+    ) -> pl.DataFrame:
+        """Stations by market revenue over the trading days of the range."""
+        return self._cached(
+            "revenue_by_station",
+            (DAILY,),
+            (start, end, tuple(regions), limit),
+            lambda: _generation.revenue_by_station(
+                self.engine, start, end, regions=regions, limit=limit
+            ),
+        )
+
+    def prices(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        regions: Sequence[str] = (),
+        resolution: Resolution | None = None,
+    ) -> Answer:
+        """RRP by interval and region."""
+        return self._cached(
+            "prices",
+            _PRICE_TABLES,
+            (start, end, tuple(regions), resolution),
+            lambda: _prices.price_series(
+                self.engine, self.policy, start, end, regions=regions, resolution=resolution
+            ),
+        )
+
+    def price_stats(
+        self, start: datetime, end: datetime, *, regions: Sequence[str] = ()
+    ) -> pl.DataFrame:
+        """Price statistics per region."""
+        return self._cached(
+            "price_stats",
+            _PRICE_TABLES,
+            (start, end, tuple(regions)),
+            lambda: _prices.price_stats(self.engine, start, end, regions=regions),
+        )
+
+    def interconnector_flows(self, start: datetime, end: datetime) -> Answer:
+        """Interconnector flows (with limits at 5 minutes)."""
+        return self._cached(
+            "interconnector_flows",
+            ("interconnector5", "interconnector30"),
+            (start, end),
+            lambda: _prices.interconnector_flows(self.engine, self.policy, start, end),
+        )
+
+    def close(self) -> None:
+        """Release DuckDB."""
+        self.engine.close()
