@@ -137,6 +137,7 @@ async def run_stack(
         env["NEMSTREAM_NEMWEB_URL"] = f"http://127.0.0.1:{mirror_port}"
         env.setdefault("NEMSTREAM_CADENCE_S", str(release_every))
         env.setdefault("NEMSTREAM_LOOKBACK_H", str(24 * 365 * 20))  # the samples span years
+        env.setdefault("NEMSTREAM_SAMPLES_DIR", str(offline_samples))  # registry inputs
     for index, feed in enumerate(feeds, start=1):
         children.append(
             Child(
@@ -145,6 +146,13 @@ async def run_stack(
                 {**env, "NEMSTREAM_FEED": feed},
                 _COLOURS[index % len(_COLOURS)],
             )
+        )
+    for index, (name, module) in enumerate(
+        (("write", "nemstream_writer"), ("aggregate", "nemstream_aggregator")),
+        start=len(feeds) + 1,
+    ):
+        children.append(
+            Child(name, [python, "-m", module], env, _COLOURS[index % len(_COLOURS)])
         )
     log.info(
         "stack_up",

@@ -18,7 +18,11 @@ from nemstream_query._answer import Answer
 from nemstream_query._engine import Engine
 from nemstream_query._resolution import Policy, Resolution
 from nemstream_query._settings import QuerySettings
+from nemstream_registry import RegistryError, read_registry
+from nemstream_runtime import get_logger
 from nemstream_store import DAILY
+
+log = get_logger(__name__)
 
 T = TypeVar("T")
 
@@ -35,7 +39,14 @@ class Query:
     def __init__(
         self, settings: QuerySettings | None = None, units: pl.DataFrame | None = None
     ) -> None:
+        """Open the store in `settings`; `units` is the registry (default: the data directory's
+        ``registry/units.parquet``, reloaded when it changes; none: fuels are ``unknown``)."""
         self.settings = settings or QuerySettings()
+        self._registry_path = self.settings.data_dir / "registry" / "units.parquet"
+        self._registry_seen: int | None = None
+        self._own_units = units is not None
+        if units is None:
+            units = self._read_registry()
         self.engine = Engine(
             self.settings.store_dir,
             units,
@@ -54,9 +65,30 @@ class Query:
 
     def set_units(self, units: pl.DataFrame | None) -> None:
         """Replace the unit registry (answers cached before are not served again)."""
+        self._own_units = units is not None
         self.engine.set_units(units)
 
+    def _read_registry(self) -> pl.DataFrame | None:
+        try:
+            seen = self._registry_path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return None
+        if seen == self._registry_seen:
+            return None
+        try:
+            units = read_registry(self._registry_path)
+        except (RegistryError, OSError) as exc:
+            log.warning("registry_unreadable", path=str(self._registry_path), error=str(exc))
+            return None
+        self._registry_seen = seen
+        return units
+
+    def _refresh_registry(self) -> None:
+        if not self._own_units and (units := self._read_registry()) is not None:
+            self.engine.set_units(units)
+
     def _cached(self, view: str, tables: Sequence[str], key: Hashable, run: Callable[[], T]) -> T:
+        self._refresh_registry()
         if self.settings.query_cache_size == 0 or self.settings.query_cache_ttl_s == 0:
             QUERIES.labels(view, "off").inc()
             with SECONDS.labels(view).time():
