@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -16,6 +16,7 @@ from nemstream_contracts import DispatchPrice, DispatchPriceRow
 from nemstream_fetcher import feed_of_report, report_events
 from nemstream_mms import iter_reports
 from nemstream_store import (
+    CLOSED_LEVEL,
     DAILY,
     TABLES,
     Store,
@@ -23,6 +24,7 @@ from nemstream_store import (
     TableReader,
     Unit,
     rebuild_daily,
+    stale_months,
     unit_from_message,
 )
 from nemstream_testing import SampleSet
@@ -36,11 +38,12 @@ FILES = [
     "PUBLIC_ROOFTOP_PV_ACTUAL_SATELLITE_20230902183000_0000000396168830.zip",
 ]
 MONTHLY = "PUBLIC_ARCHIVE%23DISPATCHPRICE%23FILE01%23202603010000.zip"
+SCADA = "PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip"
 
 
 def units_of(samples: SampleSet, names: list[str]) -> list[Unit]:
     out = []
-    for name in names:
+    for name in names:  # every real event of the files, as the fetcher publishes them
         for report in iter_reports(samples.path(name)):
             feed = feed_of_report(report)
             assert feed is not None
@@ -140,7 +143,7 @@ def test_compaction_merges_small_parts_invisibly(samples: SampleSet, store: Stor
     before = read(store.root, "prices5")
     small = len(reader.files("prices5"))
     assert small >= 14
-    assert store.compact("prices5", min_parts=12) == 1
+    assert store.compact("prices5", min_parts=12, current_month="2026-04") == 1  # month over
     assert len(reader.files("prices5")) == 1
     assert_frame_equal(read(store.root, "prices5"), before)
     # replaced parts stay for readers of the old manifest, then go
@@ -197,3 +200,51 @@ def test_daily_rollup_energy_and_revenue(samples: SampleSet, store: Store) -> No
     expected = scada.select(pl.col("scadavalue").sum() * 5 / 60).item()
     assert daily["mwh"].sum() == pytest.approx(expected)
     assert daily["priced"].sum() == 0  # no 5-minute prices stored for that interval
+
+
+def test_compaction_merges_by_level_and_closes_months(samples: SampleSet, store: Store) -> None:
+    monthly = units_of(samples, [MONTHLY])
+    for start in range(0, 36 * 10, 10):  # 36 small parts in March 2026
+        store.write(monthly[start : start + 10])
+    assert store.compact("prices5", min_parts=12, current_month="2026-03") == 3
+    levels = sorted(p.level for p in store.manifest("prices5").parts)
+    assert levels == [1, 1, 1]  # three merges of twelve, none of them re-reading the others
+    assert store.compact("prices5", min_parts=3, current_month="2026-03") == 1
+    assert [p.level for p in store.manifest("prices5").parts] == [2]
+    store.write(monthly[360:370])
+    # once the month is over it becomes a single part, whatever the levels
+    assert store.compact("prices5", min_parts=12, current_month="2026-04") == 1
+    (part,) = store.manifest("prices5").parts
+    assert part.level == CLOSED_LEVEL
+    expected = pl.concat([u.frame for u in monthly[:370]]).sort(list(TABLES["prices5"].key))
+    assert_frame_equal(read(store.root, "prices5"), expected)  # every row, once
+
+
+def test_daily_rollup_of_changed_days_equals_a_full_rebuild(
+    samples: SampleSet, store: Store
+) -> None:
+    result = store.write(units_of(samples, [MONTHLY, SCADA]))
+    assert ("prices5", date(2026, 3, 30)) in result.days
+    assert stale_months(store) == ["2021-09"]
+    regions = pl.DataFrame({"duid": read(store.root, "scada5")["duid"], "region": "NSW1"})
+    rebuild_daily(store, "2021-09", regions)
+    assert stale_months(store) == []
+    full = pl.read_parquet(TableReader(store.root).files(DAILY))
+    # a second SCADA interval the next day (the real values re-stamped) changes one day only
+    (report,) = iter_reports(samples.path(SCADA))
+    (event,) = report_events("scada", report)
+    moved = event.message.model_copy(
+        update={"interval": event.message.interval + timedelta(days=1)}
+    )
+    result = store.write([unit_from_message(event.subject, moved)])
+    assert {d for _, d in result.days} == {date(2021, 9, 3)}
+    assert stale_months(store) == ["2021-09"]
+    assert rebuild_daily(store, "2021-09", regions, {date(2021, 9, 3)}) == full.height
+    partial = pl.read_parquet(TableReader(store.root).files(DAILY)).sort("date", "duid")
+    rebuild_daily(store, "2021-09", regions)
+    assert_frame_equal(
+        partial, pl.read_parquet(TableReader(store.root).files(DAILY)).sort("date", "duid")
+    )
+    assert_frame_equal(
+        partial.filter(pl.col("date") == date(2021, 9, 2)), full.sort("date", "duid")
+    )

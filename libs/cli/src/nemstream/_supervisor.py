@@ -151,9 +151,7 @@ async def run_stack(
         (("write", "nemstream_writer"), ("aggregate", "nemstream_aggregator")),
         start=len(feeds) + 1,
     ):
-        children.append(
-            Child(name, [python, "-m", module], env, _COLOURS[index % len(_COLOURS)])
-        )
+        children.append(Child(name, [python, "-m", module], env, _COLOURS[index % len(_COLOURS)]))
     log.info(
         "stack_up",
         nats=env["NEMSTREAM_NATS_URL"],

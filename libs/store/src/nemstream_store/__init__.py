@@ -3,8 +3,9 @@ duplicates and applies corrections with atomic parts and manifests, compaction, 
 rollup, and the read side (`TableReader`) that lists a table's current files."""
 
 from nemstream_store._manifest import MANIFEST, Manifest, Part
-from nemstream_store._rollup import DAILY, DAILY_SCHEMA, SOURCES, rebuild_daily
+from nemstream_store._rollup import DAILY, DAILY_SCHEMA, SOURCES, rebuild_daily, stale_months
 from nemstream_store._store import (
+    CLOSED_LEVEL,
     GRACE_S,
     Store,
     StoreLocked,
@@ -12,6 +13,7 @@ from nemstream_store._store import (
     Unit,
     WriteResult,
     digest,
+    trading_day,
     unit_from_message,
 )
 from nemstream_store._tables import (
@@ -25,6 +27,7 @@ from nemstream_store._tables import (
 
 __all__ = [
     "BY_SUBJECT",
+    "CLOSED_LEVEL",
     "DAILY",
     "DAILY_SCHEMA",
     "GRACE_S",
@@ -43,6 +46,8 @@ __all__ = [
     "message_frame",
     "month_of",
     "rebuild_daily",
+    "stale_months",
+    "trading_day",
     "unit_from_message",
     "unit_name",
 ]

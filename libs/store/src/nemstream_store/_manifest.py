@@ -28,7 +28,12 @@ class Part:
     rows: int
     first: str  # ISO of the earliest interval in the part
     last: str  # ISO of the latest
-    compacted: bool = False
+    level: int = 0  # 0: as the writer wrote it; n: merged from parts of level n - 1
+
+    @property
+    def compacted(self) -> bool:
+        """Whether the part came out of a compaction (or a rollup rebuild)."""
+        return self.level > 0
 
     def overlaps(self, start: datetime | None, end: datetime | None) -> bool:
         """Whether the part may hold intervals in [start, end]."""
@@ -52,7 +57,12 @@ class Manifest:
             raw = json.loads(path.read_text("utf-8"))
         except FileNotFoundError:
             return cls()
-        return cls(raw["version"], [Part(**p) for p in raw["parts"]])
+        parts = []
+        for part in raw["parts"]:
+            if "compacted" in part:  # manifests written before levels
+                part["level"] = int(part.pop("compacted"))
+            parts.append(Part(**part))
+        return cls(raw["version"], parts)
 
     def save(self, folder: Path) -> None:
         """Write the manifest atomically (temporary file, fsync, rename)."""

@@ -5,16 +5,17 @@ For every day and DUID: ``mwh = Σ MW × h`` and ``revenue = Σ MW × RRP × h``
 5-minute SCADA priced at the 5-minute pricing-run RRP (INTERVENTION = 0) of the unit's region,
 or h = 30/60 for 30-minute means priced at the 30-minute mean RRP on days without 5-minute data
 (revenue is MW × RRP × hours, never MW × RRP). A trading day is the date the interval starts
-on. A month's rollup is rebuilt whenever its SCADA or prices change.
+on. When SCADA or prices change, the days they changed are recomputed (reading only the parts
+that overlap those days) and the month's rollup part is replaced.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 import polars as pl
 
-from nemstream_store._store import Store
+from nemstream_store._store import CLOSED_LEVEL, Store
 
 DAILY = "daily_unit"
 DAILY_SCHEMA = {
@@ -31,23 +32,41 @@ DAILY_SCHEMA = {
 SOURCES = ("scada5", "scada30", "prices5", "prices30")
 
 
-def _month_files(store: Store, table: str, month: str) -> list[str]:
+Window = tuple[datetime, datetime] | None  # intervals (start, end] to read; None: the month
+
+
+def _month_files(store: Store, table: str, month: str, window: Window = None) -> list[str]:
+    start, end = window if window else (None, None)
     return [
-        str(store.folder(table) / p.file) for p in store.manifest(table).parts if p.month == month
+        str(store.folder(table) / p.file)
+        for p in store.manifest(table).parts
+        if p.month == month and p.overlaps(start, end)
     ]
 
 
+def _scan(files: list[str], window: Window) -> pl.LazyFrame:
+    frame = pl.scan_parquet(files)
+    if window is not None:
+        frame = frame.filter(pl.col("settlementdate").is_between(*window, closed="right"))
+    return frame
+
+
 def _daily(
-    scada: list[str], prices: list[str], regions: pl.DataFrame, minutes: int, price5: bool
+    scada: list[str],
+    prices: list[str],
+    regions: pl.DataFrame,
+    minutes: int,
+    price5: bool,
+    window: Window,
 ) -> pl.LazyFrame:
     hours = minutes / 60
     energy = (
-        pl.scan_parquet(scada)
+        _scan(scada, window)
         .select("settlementdate", "duid", "scadavalue")
         .join(regions.lazy(), on="duid", how="left")
     )
     if prices:
-        price = pl.scan_parquet(prices)
+        price = _scan(prices, window)
         if price5:
             price = price.filter(pl.col("intervention") == 0)
         energy = energy.join(
@@ -67,14 +86,24 @@ def _daily(
     )
 
 
-def rebuild_daily(store: Store, month: str, regions: pl.DataFrame) -> int:
-    """Recompute one month of the daily rollup from the store; returns its rows."""
+def rebuild_daily(
+    store: Store, month: str, regions: pl.DataFrame, days: set[date] | None = None
+) -> int:
+    """Recompute a month of the daily rollup from the store (only `days` of it, if given);
+    returns the rows recomputed."""
     regions = regions.select("duid", pl.col("region").alias("regionid")).unique("duid")
+    window: Window = None
+    if days:
+        window = (
+            datetime.combine(min(days), time()),
+            datetime.combine(max(days), time()) + timedelta(days=1),
+        )
     parts: list[pl.LazyFrame] = []
-    five = _month_files(store, "scada5", month)
+    five = _month_files(store, "scada5", month, window)
     if five:
+        prices5 = _month_files(store, "prices5", month, window)
         parts.append(
-            _daily(five, _month_files(store, "prices5", month), regions, 5, True).select(
+            _daily(five, prices5, regions, 5, True, window).select(
                 "date",
                 "duid",
                 "mwh",
@@ -84,9 +113,10 @@ def rebuild_daily(store: Store, month: str, regions: pl.DataFrame) -> int:
                 "priced",
             )
         )
-    thirty = _month_files(store, "scada30", month)
+    thirty = _month_files(store, "scada30", month, window)
     if thirty:
-        half_hourly = _daily(thirty, _month_files(store, "prices30", month), regions, 30, False)
+        prices30 = _month_files(store, "prices30", month, window)
+        half_hourly = _daily(thirty, prices30, regions, 30, False, window)
         if parts:
             half_hourly = half_hourly.join(
                 parts[0].select("date", "duid"), on=["date", "duid"], how="anti"
@@ -103,13 +133,37 @@ def rebuild_daily(store: Store, month: str, regions: pl.DataFrame) -> int:
             )
         )
     old = {p.file for p in store.manifest(DAILY).parts if p.month == month}
-    if not parts:
+    fresh = (
+        pl.concat(parts).collect().cast(DAILY_SCHEMA)  # type: ignore[arg-type]
+        if parts
+        else pl.DataFrame(schema=DAILY_SCHEMA)
+    )
+    if days:
+        fresh = fresh.filter(pl.col("date").is_in(list(days)))
+        if old:
+            kept = pl.read_parquet([str(store.folder(DAILY) / f) for f in sorted(old)])
+            fresh = pl.concat([kept.filter(~pl.col("date").is_in(list(days))), fresh])
+    frame = fresh.sort("date", "duid")
+    if frame.is_empty():
         if old:
             store._swap(DAILY, old, [])
         return 0
-    frame = pl.concat(parts).collect().cast(DAILY_SCHEMA).sort("date", "duid")  # type: ignore[arg-type]
-    if frame.is_empty():
-        return 0
-    part = store._write_part(DAILY, month, frame, compacted=True, time_column="date")
+    part = store._write_part(DAILY, month, frame, level=CLOSED_LEVEL, time_column="date")
     store._swap(DAILY, old, [part])
-    return frame.height
+    return frame.height if not days else frame.filter(pl.col("date").is_in(list(days))).height
+
+
+def _written(part_file: str) -> int:
+    """When a part was written (milliseconds, from its name)."""
+    return int(part_file.rsplit("/", 1)[-1].split("-")[1])
+
+
+def stale_months(store: Store) -> list[str]:
+    """Months whose rollup is missing or older than a SCADA or price part of that month."""
+    rolled = {p.month: _written(p.file) for p in store.manifest(DAILY).parts}
+    newest: dict[str, int] = {}
+    for table in SOURCES:
+        for part in store.manifest(table).parts:
+            newest[part.month] = max(newest.get(part.month, 0), _written(part.file))
+    scada = {p.month for t in ("scada5", "scada30") for p in store.manifest(t).parts}
+    return sorted(m for m in scada if rolled.get(m, -1) < newest[m])

@@ -18,7 +18,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -46,6 +46,10 @@ GRACE_S = 120.0
 """How long a replaced part stays on disk for readers that listed it just before."""
 
 
+CLOSED_LEVEL = 9
+"""Level of the single part a month becomes once it is over."""
+
+
 class StoreLocked(RuntimeError):
     """Another writer holds the store (one writer per data directory)."""
 
@@ -64,6 +68,11 @@ class Unit:
     def month(self) -> str:
         """Partition the unit belongs to."""
         return month_of(self.interval)
+
+
+def trading_day(interval: datetime) -> date:
+    """The trading day an interval (ending) belongs to: the date it starts on."""
+    return (interval - timedelta(microseconds=1)).date()
 
 
 def digest(frame: pl.DataFrame) -> str:
@@ -99,6 +108,7 @@ class WriteResult:
     corrected: int = 0
     parts: int = 0
     months: set[tuple[str, str]] = field(default_factory=set)  # (table, month) changed
+    days: set[tuple[str, date]] = field(default_factory=set)  # (table, trading day) changed
 
 
 class Store:
@@ -180,7 +190,7 @@ class Store:
     # --- writing ----------------------------------------------------------------------------
 
     def _write_part(
-        self, table: str, month: str, frame: pl.DataFrame, *, compacted: bool, time_column: str
+        self, table: str, month: str, frame: pl.DataFrame, *, level: int, time_column: str
     ) -> Part:
         folder = self.folder(table) / f"month={month}"
         folder.mkdir(parents=True, exist_ok=True)
@@ -199,7 +209,7 @@ class Store:
             frame.height,
             first.isoformat(),
             last.isoformat(),
-            compacted,
+            level,
         )
 
     def _swap(self, table: str, removed: set[str], added: list[Part]) -> None:
@@ -240,9 +250,7 @@ class Store:
         result: WriteResult,
     ) -> None:
         frame = pl.concat([u.frame for u in fresh]).sort(list(table.key))
-        new_part = self._write_part(
-            table.name, month, frame, compacted=False, time_column=table.time
-        )
+        new_part = self._write_part(table.name, month, frame, level=0, time_column=table.time)
         corrections: dict[str, set[str]] = defaultdict(set)
         for unit in fresh:
             if unit.name in existing:
@@ -261,7 +269,7 @@ class Store:
             )
             rewritten[old_file] = (
                 self._write_part(
-                    table.name, old.month, kept, compacted=old.compacted, time_column=table.time
+                    table.name, old.month, kept, level=old.level, time_column=table.time
                 )
                 if kept.height
                 else None
@@ -284,12 +292,15 @@ class Store:
         result.corrected += corrected
         result.parts += 1
         result.months.add((table.name, month))
+        result.days |= {(table.name, trading_day(u.interval)) for u in fresh}
 
     # --- compaction and housekeeping ------------------------------------------------------------
 
     def compact(self, table: str, *, min_parts: int = 12, current_month: str | None = None) -> int:
-        """Merge a month's parts into one when it has `min_parts` small ones, or when the month
-        is over and still has several; readers are switched over by one manifest swap."""
+        """Merge parts in levels: `min_parts` parts of one level become one part of the next, so
+        a write is merged O(log n) times and a merge reads a bounded share of the month; a month
+        that is over (before `current_month`) becomes one part. Readers switch over by one
+        manifest swap. Returns the merges made."""
         spec = TABLES.get(table)
         time_column = spec.time if spec else "date"
         key = list(spec.key) if spec else ["date", "duid"]
@@ -298,23 +309,37 @@ class Store:
             by_month[part.month].append(part)
         merged = 0
         for month, parts in sorted(by_month.items()):
-            small = [p for p in parts if not p.compacted]
-            closed = current_month is not None and month < current_month
-            if len(parts) < 2 or not (len(small) >= min_parts or (closed and len(parts) > 1)):
-                continue
-            frame = pl.concat(
-                [pl.read_parquet(self.folder(table) / p.file) for p in parts],
-                how="vertical_relaxed",
-            ).sort(key)
-            part = self._write_part(table, month, frame, compacted=True, time_column=time_column)
-            self._swap(table, {p.file for p in parts}, [part])
-            if spec is not None:
-                self.index.apply(table, [], {p.file: part.file for p in parts})
-            PARTS.labels(table, "compaction").inc()
-            log.info(
-                "store_compacted", table=table, month=month, parts=len(parts), rows=frame.height
-            )
-            merged += 1
+            if current_month is not None and month < current_month:
+                groups = [(parts, CLOSED_LEVEL)] if len(parts) > 1 else []
+            else:
+                by_level: dict[int, list[Part]] = defaultdict(list)
+                for part in parts:
+                    by_level[part.level].append(part)
+                groups = [
+                    (group[i : i + min_parts], level + 1)
+                    for level, group in sorted(by_level.items())
+                    if level < CLOSED_LEVEL
+                    for i in range(0, len(group) - min_parts + 1, min_parts)
+                ]
+            for group, level in groups:
+                frame = pl.concat(
+                    [pl.read_parquet(self.folder(table) / p.file) for p in group],
+                    how="vertical_relaxed",
+                ).sort(key)
+                part = self._write_part(table, month, frame, level=level, time_column=time_column)
+                self._swap(table, {p.file for p in group}, [part])
+                if spec is not None:
+                    self.index.apply(table, [], {p.file: part.file for p in group})
+                PARTS.labels(table, "compaction").inc()
+                log.info(
+                    "store_compacted",
+                    table=table,
+                    month=month,
+                    parts=len(group),
+                    level=level,
+                    rows=frame.height,
+                )
+                merged += 1
         return merged
 
     def collect_garbage(self, *, now: float | None = None) -> int:

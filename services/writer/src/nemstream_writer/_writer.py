@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -19,7 +19,15 @@ from pydantic import Field, ValidationError
 from nemstream_bus import Bus, ConsumeLoop, ConsumerSpec, Transient
 from nemstream_contracts import NEM_TZ, UnknownSubject, decode
 from nemstream_runtime import NemstreamSettings, get_logger
-from nemstream_store import BY_SUBJECT, SOURCES, TABLES, Store, rebuild_daily, unit_from_message
+from nemstream_store import (
+    BY_SUBJECT,
+    SOURCES,
+    TABLES,
+    Store,
+    rebuild_daily,
+    stale_months,
+    unit_from_message,
+)
 
 log = get_logger(__name__)
 
@@ -75,7 +83,7 @@ class Writer:
             else pl.DataFrame(schema={"duid": pl.String, "region": pl.String})
         )
         self.lock = asyncio.Lock()
-        self.dirty: set[str] = set()
+        self.dirty: dict[str, set[date] | None] = {}  # month -> changed days (None: all)
         self.writable = True
         self.loop = ConsumeLoop(
             bus,
@@ -91,10 +99,10 @@ class Writer:
             os._exit(86)
 
     async def start(self) -> None:
-        """Recover from any crash, and mark every month with SCADA for a rollup."""
+        """Recover from any crash, and mark months whose rollup is older than their data."""
         reindexed = await asyncio.to_thread(self.store.recover)
-        months = {p.month for t in ("scada5", "scada30") for p in self.store.manifest(t).parts}
-        self.dirty |= months
+        for month in stale_months(self.store):
+            self.dirty[month] = None
         log.info("writer_started", store=str(self.settings.store_dir), reindexed=reindexed)
 
     async def handle(self, messages: list[Msg]) -> dict[int, str]:
@@ -123,7 +131,13 @@ class Writer:
                 log.info("store_writable_again", store=str(self.settings.store_dir))
             self.writable = True
             UNWRITABLE.set(0)
-            self.dirty |= {month for table, month in result.months if table in SOURCES}
+            for table, day in result.days:
+                if table in SOURCES:
+                    month = day.strftime("%Y-%m")
+                    if month not in self.dirty:
+                        self.dirty[month] = set()
+                    if (days := self.dirty[month]) is not None:
+                        days.add(day)
             log.debug(
                 "batch_stored",
                 messages=len(messages),
@@ -139,9 +153,9 @@ class Writer:
             self.store.compact(
                 table, min_parts=self.settings.compact_min_parts, current_month=current
             )
-        for month in sorted(self.dirty):
-            rebuild_daily(self.store, month, self.regions)
-            self.dirty.discard(month)
+        for month, days in sorted(self.dirty.items()):
+            rebuild_daily(self.store, month, self.regions, days)
+            del self.dirty[month]
         self.store.collect_garbage()
 
     async def maintain(self) -> None:
