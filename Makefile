@@ -71,6 +71,14 @@ bench-parse: setup ## Parse throughput beside NEMOSIS and bare polars
 bench-latency: setup ## File-to-event latency beside a 4.5-minute poll; backfill throughput
 	@$(UV) run python benchmarks/latency.py
 
+.PHONY: bench-scale
+bench-scale: setup ## Build the scale store (5 y of 30-min, 1 y of 5-min SCADA; .cache/bench)
+	@$(UV) run python benchmarks/scale.py
+
+.PHONY: bench-queries
+bench-queries: setup ## Dashboard queries on the scale store beside one-big-file pandas/DuckDB; RSS
+	@$(UV) run --with pandas --with pyarrow python benchmarks/queries.py
+
 .PHONY: schemas
 schemas: setup ## Regenerate proto_schemas/ from the message contracts
 	@$(UV) run nemstream schemas export

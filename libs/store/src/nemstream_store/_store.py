@@ -294,6 +294,20 @@ class Store:
         result.months.add((table.name, month))
         result.days |= {(table.name, trading_day(u.interval)) for u in fresh}
 
+    def add_part(self, table: str, frame: pl.DataFrame, *, level: int = CLOSED_LEVEL) -> Part:
+        """Add one month's rows as one part without the unit index (bulk history loads that
+        build a store from scratch, and the scale benchmark): keys are not checked, so only
+        for units the store does not hold."""
+        spec = TABLES.get(table)
+        time_column = spec.time if spec else "date"
+        stamp = pl.col(time_column)
+        start = stamp.dt.offset_by("-1m") if spec else stamp  # rollup dates are days already
+        months = frame.select(start.dt.strftime("%Y-%m"))
+        (month,) = months.to_series().unique().to_list()
+        part = self._write_part(table, month, frame, level=level, time_column=time_column)
+        self._swap(table, set(), [part])
+        return part
+
     # --- compaction and housekeeping ------------------------------------------------------------
 
     def compact(self, table: str, *, min_parts: int = 12, current_month: str | None = None) -> int:
