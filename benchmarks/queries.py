@@ -291,6 +291,7 @@ async def writer_burst(target: Path, end: datetime, hours: int) -> dict[str, Any
     """Two hours of live events into a copy of the store through the real writer."""
     import numpy as np
     import polars as pl
+    from nats.js.errors import NotFoundError
 
     from nemstream_bus import Bus, BusSettings, NatsServer, connect
     from nemstream_contracts import (
@@ -401,7 +402,11 @@ async def writer_burst(target: Path, end: datetime, hours: int) -> dict[str, Any
                 rows += len(message.rows)
         durable = consumer_spec(WriterSettings()).durable
         while True:
-            info = await bus.js.consumer_info("NEM", durable)
+            try:
+                info = await bus.js.consumer_info("NEM", durable)
+            except NotFoundError:  # the writer is still starting
+                await asyncio.sleep(0.2)
+                continue
             if info.num_pending == 0 and info.num_ack_pending == 0:
                 break
             await asyncio.sleep(0.1)

@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -18,6 +19,7 @@ import pytest
 from nemstream_bus import DEAD_LETTER_STREAM, Bus, NatsServer
 from nemstream_fetcher import Event, feed_of_report, report_events
 from nemstream_mms import iter_reports
+from nemstream_query import Query, QuerySettings
 from nemstream_store import TABLES, TableReader
 from nemstream_testing import SampleSet, wait_until
 from nemstream_writer import Writer, WriterSettings
@@ -201,10 +203,19 @@ async def test_readers_never_fail_during_writes_and_compactions(
     failures: list[str] = []
     done = asyncio.Event()
 
+    query = Query(QuerySettings(data_dir=writer.settings.data_dir, query_cache_size=0))
+    answered: list[int] = []
+
     async def read_continuously() -> None:
         reader = TableReader(writer.settings.store_dir)
         connection = duckdb.connect()
         while not done.is_set():
+            try:  # the query layer, as the dashboard reads: statistics over the whole month
+                stats = query.price_stats(datetime(2026, 3, 1), datetime(2026, 4, 1))
+            except Exception as exc:  # noqa: BLE001 - any failure is the finding
+                failures.append(f"query: {exc!r}")
+            else:
+                answered.append(int(stats["intervals5"].sum()))
             files = reader.files("prices5")
             if files:
                 try:
@@ -237,6 +248,8 @@ async def test_readers_never_fail_during_writes_and_compactions(
         await reading
         writer.loop.stop.set()
         await task
+    query.close()
     assert failures == []
     assert counts == sorted(counts) and counts[-1] == 2880  # never shrinks, never doubles
+    assert answered == sorted(answered) and max(answered) <= 2880 and len(answered) > 5
     assert len(TableReader(writer.settings.store_dir).files("prices5")) <= 3

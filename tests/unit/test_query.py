@@ -88,7 +88,7 @@ def _fill(store: Store, samples: SampleSet, registry: pl.DataFrame) -> None:
     store.write([restamped_scada(samples, PRICED)])
     store.write(units_of(samples, ROOFTOP))
     regions = registry.select("duid", "region")
-    for month in ("2021-09", "2026-03"):
+    for month in ("2021-09", "2024-03", "2026-03"):
         rebuild_daily(store, month, regions)
 
 
@@ -271,6 +271,16 @@ def test_daily_generation_and_station_revenue(
     assert (
         revenue.filter(pl.col("revenue").is_null())["region"].is_in(["QLD1", "VIC1", "TAS1"]).all()
     )
+
+
+def test_daily_rooftop_from_the_rollup(query: Query, samples: SampleSet) -> None:
+    day = datetime(2024, 3, 3)
+    daily = query.daily_generation_by_fuel(day, day + timedelta(days=1), by_region=True)
+    roof = daily.filter(pl.col("fuel") == "rooftop_solar").sort("region")
+    real = views.rooftop_actual(read_report(samples.path(ROOFTOP)))
+    regions = real.filter(~pl.col("is_subregion")).sort("regionid")
+    assert roof["region"].to_list() == regions["regionid"].to_list()  # no sub-regions
+    assert np.allclose(roof["mwh"].to_numpy(), regions["power"].to_numpy() * 0.5)  # MW x 0.5 h
 
 
 def test_renewable_share(query: Query) -> None:

@@ -18,7 +18,15 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from nemstream_store import DAILY, DAILY_SCHEMA, TABLES, Manifest, TableReader
+from nemstream_store import (
+    DAILY,
+    DAILY_ROOFTOP,
+    DAILY_ROOFTOP_SCHEMA,
+    DAILY_SCHEMA,
+    TABLES,
+    Manifest,
+    TableReader,
+)
 
 UNIT_COLUMNS = {
     "duid": pl.String(),
@@ -53,6 +61,7 @@ class Engine:
         self._empty: dict[str, str] = {}
         schemas = {name: dict(spec.schema) for name, spec in TABLES.items()}
         schemas[DAILY] = dict(DAILY_SCHEMA)
+        schemas[DAILY_ROOFTOP] = dict(DAILY_ROOFTOP_SCHEMA)
         for name, schema in schemas.items():
             path = Path(self._empty_dir.name) / f"{name}.parquet"
             pl.DataFrame(schema=schema).write_parquet(path)
@@ -79,9 +88,13 @@ class Engine:
         self, table: str, start: datetime | None = None, end: datetime | None = None
     ) -> list[str]:
         """The table's current parts that may hold (start, end] (an empty stand-in if none)."""
-        if table == DAILY and start is not None:
+        if table in (DAILY, DAILY_ROOFTOP) and start is not None:
             start -= timedelta(days=1)  # the rollup's parts bound dates, not interval endings
         return self.reader.files(table, start, end) or [self._empty[table]]
+
+    def empty(self, table: str) -> list[str]:
+        """The empty stand-in of a table (read nothing, same SQL)."""
+        return [self._empty[table]]
 
     def latest(self, table: str) -> datetime | None:
         """The newest interval the table holds (from its manifest, no data read)."""

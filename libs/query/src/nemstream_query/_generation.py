@@ -18,7 +18,6 @@ from nemstream_query import _sql
 from nemstream_query._answer import Answer, fill_ranges, needs_fill
 from nemstream_query._engine import Engine
 from nemstream_query._resolution import (
-    HALF_HOUR,
     Policy,
     Resolution,
     align_down,
@@ -26,7 +25,7 @@ from nemstream_query._resolution import (
     missing_half_hours,
 )
 from nemstream_query._rooftop import five_minute
-from nemstream_store import DAILY
+from nemstream_store import DAILY, DAILY_ROOFTOP
 
 ROOFTOP = "rooftop_solar"
 RENEWABLE = frozenset({"wind", "solar", "hydro", "biomass", ROOFTOP})
@@ -110,12 +109,16 @@ def _daily(
     )
     frames = [daily]
     if rooftop:
-        roof = engine.frame(_sql.ROOFTOP, {**params, "files": engine.files("rooftop", start, end)})
-        frames.append(
-            roof.group_by((pl.col("interval") - HALF_HOUR).dt.date().alias("date"), "region")
-            .agg((pl.col("mw").sum() * 0.5).alias("mwh"))
-            .with_columns(pl.lit(ROOFTOP).alias("fuel"))
+        roof = engine.frame(
+            _sql.ROOFTOP_DAILY,
+            {
+                "regions": params["regions"],
+                "files": engine.files(DAILY_ROOFTOP, *window),
+                "first": first,
+                "last": last,
+            },
         )
+        frames.append(roof.with_columns(pl.lit(ROOFTOP).alias("fuel")))
     joined = pl.concat([f.select("date", "region", "fuel", "mwh") for f in frames])
     frame = joined.select(
         (pl.col("date").cast(pl.Datetime("us")) + timedelta(days=1)).alias("interval"),

@@ -23,6 +23,7 @@ from nemstream_query._resolution import (
     Policy,
     Resolution,
     align_down,
+    expected,
     gaps,
     missing_half_hours,
 )
@@ -114,15 +115,31 @@ def price_stats(
 ) -> pl.DataFrame:
     """Per region over (start, end]: time-weighted mean, min, max, spread, quantiles, and the
     hours at negative, ≥ 300 and ≥ 1,000 $/MWh prices."""
-    return engine.frame(
-        _sql.PRICE_STATS,
-        {
-            "files5": engine.files("prices5", start, end),
-            "files30": engine.files("prices30", start, end),
-            "start": start,
-            "end": end,
-            "regions": list(regions),
-        },
+    files5 = engine.files("prices5", start, end)
+    params: dict[str, Any] = {"start": start, "end": end, "regions": list(regions)}
+    sql, files30 = _sql.PRICE_STATS, engine.files("prices30", start, end)
+    edge = newest(engine, "prices5", "prices30")
+    if edge is not None:  # half-hours are merged in only where 5-minute prices are missing
+        edge = align_down(min(end, edge), 5)
+        present = engine.frame(_sql.PRICES5_INTERVALS, {**params, "files": files5}).item()
+        if present >= len(expected(start, edge, 5)):
+            sql = _sql.PRICE_STATS_5
+    if sql is _sql.PRICE_STATS:
+        params["files30"] = files30
+    stats = engine.frame(sql, {**params, "files5": files5})
+    if stats.is_empty():
+        return stats.drop("q").with_columns(
+            pl.lit(None, pl.Float64).alias(c) for c in ("p05", "median", "p95")
+        )
+    quantiles = pl.col("q").list
+    return (
+        stats.with_columns(
+            quantiles.get(0).alias("p05"),
+            quantiles.get(1).alias("median"),
+            quantiles.get(2).alias("p95"),
+        )
+        .drop("q")
+        .sort("region")
     )
 
 

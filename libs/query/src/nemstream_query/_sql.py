@@ -56,6 +56,12 @@ ROOFTOP = (
 )
 """Half-hourly rooftop PV per NEM region (never its sub-regions), MEASUREMENT preferred."""
 
+ROOFTOP_DAILY = (
+    "SELECT date, regionid AS region, mwh FROM read_parquet($files, hive_partitioning = false) "
+    "WHERE date >= $first AND date <= $last AND " + _IN_REGIONS
+)
+"""Rooftop PV MWh per trading day and NEM region, from the rollup."""
+
 REVENUE_BY_STATION = (
     "SELECT coalesce(u.station_name, d.duid) AS station, coalesce(u.region, 'unknown') AS region, "
     "coalesce(u.fuel, 'unknown') AS fuel, count(DISTINCT d.duid) AS units, "
@@ -77,6 +83,13 @@ PRICES5 = (
 )
 """5-minute pricing-run RRP (INTERVENTION = 0)."""
 
+PRICES5_INTERVALS = (
+    "SELECT count(DISTINCT settlementdate) FROM read_parquet($files, hive_partitioning = false) "
+    "WHERE intervention = 0 AND settlementdate > $start AND settlementdate <= $end "
+    "AND " + _IN_REGIONS
+)
+"""How many 5-minute intervals have a pricing-run price."""
+
 PRICES30 = (
     "SELECT settlementdate AS interval, regionid AS region, rrp "
     "FROM read_parquet($files, hive_partitioning = false) "
@@ -84,8 +97,21 @@ PRICES30 = (
 )
 """30-minute RRP (mean of the six pricing-run values, or the pre-2021 trading price)."""
 
+_STATS = (
+    "SELECT region, sum(minutes) / 60 AS hours, "
+    "count(*) FILTER (WHERE minutes = 5) AS intervals5, "
+    "count(*) FILTER (WHERE minutes = 30) AS intervals30, "
+    "sum(rrp * minutes) / sum(minutes) AS mean, min(rrp) AS min, max(rrp) AS max, "
+    "stddev_pop(rrp) AS std, quantile_cont(rrp, [0.05, 0.5, 0.95]) AS q, "
+    "coalesce(sum(minutes) FILTER (WHERE rrp < 0), 0) / 60 AS hours_negative, "
+    "coalesce(sum(minutes) FILTER (WHERE rrp >= 300), 0) / 60 AS hours_above_300, "
+    "coalesce(sum(minutes) FILTER (WHERE rrp >= 1000), 0) / 60 AS hours_above_1000 "
+    "FROM allp GROUP BY region"
+)
+_P5 = PRICES5.replace("$files,", "$files5,", 1)
+
 PRICE_STATS = (
-    "WITH p5 AS (" + PRICES5 + "), "
+    "WITH p5 AS (" + _P5 + "), "
     "covered AS (SELECT DISTINCT region, time_bucket(INTERVAL 30 MINUTE, "
     "interval - INTERVAL 5 MINUTE) + INTERVAL 30 MINUTE AS half FROM p5), "
     "p30 AS (SELECT settlementdate AS interval, regionid AS region, rrp "
@@ -93,20 +119,13 @@ PRICE_STATS = (
     "WHERE settlementdate > $start AND settlementdate <= $end AND " + _IN_REGIONS + " "
     "AND NOT EXISTS (SELECT 1 FROM covered AS c "
     "WHERE c.region = p.regionid AND c.half = p.settlementdate)), "
-    "allp AS (SELECT *, 5 AS minutes FROM p5 UNION ALL SELECT *, 30 AS minutes FROM p30) "
-    "SELECT region, sum(minutes) / 60 AS hours, count(*) FILTER (WHERE minutes = 5) AS intervals5, "
-    "count(*) FILTER (WHERE minutes = 30) AS intervals30, "
-    "sum(rrp * minutes) / sum(minutes) AS mean, min(rrp) AS min, max(rrp) AS max, "
-    "stddev_pop(rrp) AS std, quantile_cont(rrp, 0.05) AS p05, quantile_cont(rrp, 0.5) AS median, "
-    "quantile_cont(rrp, 0.95) AS p95, "
-    "coalesce(sum(minutes) FILTER (WHERE rrp < 0), 0) / 60 AS hours_negative, "
-    "coalesce(sum(minutes) FILTER (WHERE rrp >= 300), 0) / 60 AS hours_above_300, "
-    "coalesce(sum(minutes) FILTER (WHERE rrp >= 1000), 0) / 60 AS hours_above_1000 "
-    "FROM allp GROUP BY region ORDER BY region"
+    "allp AS (SELECT *, 5 AS minutes FROM p5 UNION ALL SELECT *, 30 AS minutes FROM p30) " + _STATS
 )
 """Price statistics per region: 5-minute prices, and 30-minute ones only for half-hours with
 no 5-minute price (weighted by their length, so means and hours stay right)."""
-PRICE_STATS = PRICE_STATS.replace("$files,", "$files5,", 1)
+
+PRICE_STATS_5 = "WITH allp AS (SELECT *, 5 AS minutes FROM (" + _P5 + ")) " + _STATS
+"""Price statistics when every interval has a 5-minute price (no half-hours to merge)."""
 
 INTERCONNECTOR5 = (
     "SELECT settlementdate AS interval, interconnectorid, meteredmwflow, mwflow, "

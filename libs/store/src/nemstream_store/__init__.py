@@ -3,7 +3,15 @@ duplicates and applies corrections with atomic parts and manifests, compaction, 
 rollup, and the read side (`TableReader`) that lists a table's current files."""
 
 from nemstream_store._manifest import MANIFEST, Manifest, Part
-from nemstream_store._rollup import DAILY, DAILY_SCHEMA, SOURCES, rebuild_daily, stale_months
+from nemstream_store._rollup import (
+    DAILY,
+    DAILY_ROOFTOP,
+    DAILY_ROOFTOP_SCHEMA,
+    DAILY_SCHEMA,
+    SOURCES,
+    rebuild_daily,
+    stale_months,
+)
 from nemstream_store._store import (
     CLOSED_LEVEL,
     GRACE_S,
@@ -29,6 +37,8 @@ __all__ = [
     "BY_SUBJECT",
     "CLOSED_LEVEL",
     "DAILY",
+    "DAILY_ROOFTOP",
+    "DAILY_ROOFTOP_SCHEMA",
     "DAILY_SCHEMA",
     "GRACE_S",
     "MANIFEST",

@@ -29,7 +29,17 @@ DAILY_SCHEMA = {
 }
 """Columns of the rollup: ``priced`` counts intervals that had a price (revenue covers those)."""
 
-SOURCES = ("scada5", "scada30", "prices5", "prices30")
+DAILY_ROOFTOP = "daily_rooftop"
+DAILY_ROOFTOP_SCHEMA = {
+    "date": pl.Date(),
+    "regionid": pl.String(),
+    "mwh": pl.Float64(),
+    "intervals": pl.Int64(),
+}
+"""Rooftop PV energy per NEM region (never sub-regions) and trading day: Σ MW × 0.5 h over the
+half-hours, MEASUREMENT preferred, SATELLITE where there is no measurement."""
+
+SOURCES = ("scada5", "scada30", "prices5", "prices30", "rooftop")
 
 
 Window = tuple[datetime, datetime] | None  # intervals (start, end] to read; None: the month
@@ -44,11 +54,47 @@ def _month_files(store: Store, table: str, month: str, window: Window = None) ->
     ]
 
 
-def _scan(files: list[str], window: Window) -> pl.LazyFrame:
+def _scan(files: list[str], window: Window, time_column: str = "settlementdate") -> pl.LazyFrame:
     frame = pl.scan_parquet(files)
     if window is not None:
-        frame = frame.filter(pl.col("settlementdate").is_between(*window, closed="right"))
+        frame = frame.filter(pl.col(time_column).is_between(*window, closed="right"))
     return frame
+
+
+def _rooftop_daily(files: list[str], window: Window) -> pl.LazyFrame:
+    half_hours = (
+        _scan(files, window, "interval_datetime")
+        .filter(~pl.col("is_subregion").fill_null(False) & pl.col("power").is_not_null())
+        .sort("interval_datetime", "regionid", pl.col("type") != "MEASUREMENT")
+        .group_by("interval_datetime", "regionid", maintain_order=True)
+        .agg(pl.col("power").first())
+    )
+    return half_hours.group_by(
+        (pl.col("interval_datetime") - timedelta(minutes=30)).dt.date().alias("date"), "regionid"
+    ).agg((pl.col("power").sum() * 0.5).alias("mwh"), pl.len().cast(pl.Int64).alias("intervals"))
+
+
+def _replace_month(
+    store: Store,
+    table: str,
+    month: str,
+    fresh: pl.DataFrame,
+    days: set[date] | None,
+    keys: list[str],
+) -> None:
+    old = {p.file for p in store.manifest(table).parts if p.month == month}
+    if days:
+        fresh = fresh.filter(pl.col("date").is_in(list(days)))
+        if old:
+            kept = pl.read_parquet([str(store.folder(table) / f) for f in sorted(old)])
+            fresh = pl.concat([kept.filter(~pl.col("date").is_in(list(days))), fresh])
+    frame = fresh.sort(keys)
+    if frame.is_empty():
+        if old:
+            store._swap(table, old, [])
+        return
+    part = store._write_part(table, month, frame, level=CLOSED_LEVEL, time_column="date")
+    store._swap(table, old, [part])
 
 
 def _daily(
@@ -132,25 +178,20 @@ def rebuild_daily(
                 "priced",
             )
         )
-    old = {p.file for p in store.manifest(DAILY).parts if p.month == month}
     fresh = (
         pl.concat(parts).collect().cast(DAILY_SCHEMA)  # type: ignore[arg-type]
         if parts
         else pl.DataFrame(schema=DAILY_SCHEMA)
     )
-    if days:
-        fresh = fresh.filter(pl.col("date").is_in(list(days)))
-        if old:
-            kept = pl.read_parquet([str(store.folder(DAILY) / f) for f in sorted(old)])
-            fresh = pl.concat([kept.filter(~pl.col("date").is_in(list(days))), fresh])
-    frame = fresh.sort("date", "duid")
-    if frame.is_empty():
-        if old:
-            store._swap(DAILY, old, [])
-        return 0
-    part = store._write_part(DAILY, month, frame, level=CLOSED_LEVEL, time_column="date")
-    store._swap(DAILY, old, [part])
-    return frame.height if not days else frame.filter(pl.col("date").is_in(list(days))).height
+    _replace_month(store, DAILY, month, fresh, days, ["date", "duid"])
+    roofs = _month_files(store, "rooftop", month, window)
+    roof = (
+        _rooftop_daily(roofs, window).collect().cast(DAILY_ROOFTOP_SCHEMA)  # type: ignore[arg-type]
+        if roofs
+        else pl.DataFrame(schema=DAILY_ROOFTOP_SCHEMA)
+    )
+    _replace_month(store, DAILY_ROOFTOP, month, roof, days, ["date", "regionid"])
+    return fresh.height if not days else fresh.filter(pl.col("date").is_in(list(days))).height
 
 
 def _written(part_file: str) -> int:
@@ -165,5 +206,8 @@ def stale_months(store: Store) -> list[str]:
     for table in SOURCES:
         for part in store.manifest(table).parts:
             newest[part.month] = max(newest.get(part.month, 0), _written(part.file))
-    scada = {p.month for t in ("scada5", "scada30") for p in store.manifest(t).parts}
-    return sorted(m for m in scada if rolled.get(m, -1) < newest[m])
+    rolled_roof = {p.month: _written(p.file) for p in store.manifest(DAILY_ROOFTOP).parts}
+    for month, written in rolled_roof.items():
+        rolled[month] = min(written, rolled.get(month, written))
+    data = {p.month for t in ("scada5", "scada30", "rooftop") for p in store.manifest(t).parts}
+    return sorted(m for m in data if rolled.get(m, -1) < newest[m])
