@@ -79,6 +79,10 @@ bench-scale: setup ## Build the scale store (5 y of 30-min, 1 y of 5-min SCADA; 
 bench-queries: setup ## Dashboard queries on the scale store beside one-big-file pandas/DuckDB; RSS
 	@$(UV) run --with pandas --with pyarrow python benchmarks/queries.py
 
+.PHONY: bench-alerts
+bench-alerts: setup ## Price file on the mirror to SMS request at a local Twilio endpoint
+	@$(UV) run python benchmarks/alerts.py
+
 .PHONY: schemas
 schemas: setup ## Regenerate proto_schemas/ from the message contracts
 	@$(UV) run nemstream schemas export

@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import shutil
 import socket
 import statistics
@@ -262,7 +261,7 @@ def worker(side: str, target: Path, end: datetime, runs: int) -> dict[str, Any]:
         began = time.perf_counter()
         cached.generation_by_fuel(a, b)
         out["cached_ms"] = (time.perf_counter() - began) * 1000
-    out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["maxrss_mb"] = _vm_hwm_mb(os.getpid())  # ru_maxrss would carry the parent's over
     return out
 
 
@@ -316,8 +315,9 @@ async def writer_burst(target: Path, end: datetime, hours: int) -> dict[str, Any
         "cp", "-al", str(target / "data" / "store"), str(work / "data" / "store")
     )
     assert await copy.wait() == 0
-    for name in ("_index.sqlite", ".writer.lock"):
+    for name in ("_index.sqlite", ".writer.lock"):  # the index changes in place: a real copy
         (work / "data" / "store" / name).unlink(missing_ok=True)
+    shutil.copy2(target / "data" / "store" / "_index.sqlite", work / "data" / "store")
     shutil.copytree(target / "data" / "registry", work / "data" / "registry")
     units = pl.read_parquet(target / "data" / "registry" / "units.parquet").select(
         "duid", "capacity_mw"
@@ -339,6 +339,13 @@ async def writer_burst(target: Path, end: datetime, hours: int) -> dict[str, Any
         sys.executable, "-m", "nemstream_writer", env=env
     )
     try:
+        durable = consumer_spec(WriterSettings()).durable
+        while True:  # the writer binds its consumer once it has started
+            try:
+                await bus.js.consumer_info("NEM", durable)
+                break
+            except NotFoundError:
+                await asyncio.sleep(0.2)
         intervals = [end + timedelta(minutes=5 * (i + 1)) for i in range(hours * 12)]
         capacity = units["capacity_mw"].fill_null(30.0).to_numpy()
         began = time.perf_counter()
@@ -400,13 +407,8 @@ async def writer_burst(target: Path, end: datetime, hours: int) -> dict[str, Any
                 )
                 sent += 1
                 rows += len(message.rows)
-        durable = consumer_spec(WriterSettings()).durable
         while True:
-            try:
-                info = await bus.js.consumer_info("NEM", durable)
-            except NotFoundError:  # the writer is still starting
-                await asyncio.sleep(0.2)
-                continue
+            info = await bus.js.consumer_info("NEM", durable)
             if info.num_pending == 0 and info.num_ack_pending == 0:
                 break
             await asyncio.sleep(0.1)

@@ -50,7 +50,7 @@ SCADA = "PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip"
 ROOFTOP = "PUBLIC_DVD_ROOFTOP_PV_ACTUAL_201912010000.zip"
 PRICES = "PUBLIC_ARCHIVE%23DISPATCHPRICE%23FILE01%23202603010000.zip"
 DISPATCHIS = "sample_dispatchis.csv"
-VERSION = 2  # bump when the layout changes, so an old build is not reused
+VERSION = 3  # bump when the layout changes, so an old build is not reused
 
 
 def samples_dir() -> Path:

@@ -123,7 +123,10 @@ async def test_up_offline_delivers_every_sample_interval(
         "[fetch:rooftop]",
         "[write]",
         "[aggregate]",
+        "[alerts]",
+        "[mailer]",
     ):
         assert prefix in text
     assert "stack_stopped" in text and code == 0
     assert "Traceback" not in text
+    assert "sms_dry_run_mode" in text  # no Twilio credentials: alerts are logged, not sent

@@ -148,7 +148,12 @@ async def run_stack(
             )
         )
     for index, (name, module) in enumerate(
-        (("write", "nemstream_writer"), ("aggregate", "nemstream_aggregator")),
+        (
+            ("write", "nemstream_writer"),
+            ("aggregate", "nemstream_aggregator"),
+            ("alerts", "nemstream_alerts"),  # a dry run (texts logged) until Twilio is set
+            ("mailer", "nemstream_mailer"),  # mails logged until NEMSTREAM_SMTP_HOST is set
+        ),
         start=len(feeds) + 1,
     ):
         children.append(Child(name, [python, "-m", module], env, _COLOURS[index % len(_COLOURS)]))

@@ -16,8 +16,10 @@ from nemstream_runtime import configure_logging
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "aggregate": ("nemstream_aggregator.cli:aggregate", "The 30-minute aggregator service."),
+    "alerts": ("nemstream_alerts.cli:alerts", "Price alerts by SMS, data-freshness alerts."),
     "backfill": ("nemstream_fetcher.cli:backfill", "Publish history from ARCHIVE or MMSDM."),
     "fetch": ("nemstream_fetcher.cli:fetch", "The fetcher service for one feed."),
+    "mailer": ("nemstream_mailer.cli:mailer", "New generating units and registry changes by mail."),
     "inspect": ("nemstream.commands.inspect:inspect", "Tables and row counts of MMS files."),
     "mirror": ("nemstream.commands.mirror:mirror", "A local NEMWeb look-alike."),
     "registry": ("nemstream_registry.cli:registry", "The unit registry (DUID to station, fuel)."),

@@ -15,6 +15,8 @@ QUIET_LOGGERS = {
     "uvicorn.access": logging.WARNING,
     "asyncio": logging.WARNING,
     "nats.js.kv": logging.ERROR,  # warns on every KV listing about servers older than 2.10
+    "twilio.http_client": logging.WARNING,  # request and response headers at INFO
+    "mail.log": logging.WARNING,  # aiosmtpd (tests) logs every session
 }
 """Libraries whose chatter would drown the service's own lines, and the level they start at."""
 

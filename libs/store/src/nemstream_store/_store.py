@@ -148,7 +148,7 @@ class Store:
         """Clean up after a crash: drop temporary files and parts no manifest lists, and make
         the index agree with the manifests. Returns the number of units re-indexed."""
         reindexed = {}
-        for name in tables or [*TABLES, "daily_unit"]:
+        for name in tables or [*TABLES, "daily_unit", "daily_rooftop"]:
             folder = self.folder(name)
             if not folder.exists():
                 continue
@@ -295,9 +295,10 @@ class Store:
         result.days |= {(table.name, trading_day(u.interval)) for u in fresh}
 
     def add_part(self, table: str, frame: pl.DataFrame, *, level: int = CLOSED_LEVEL) -> Part:
-        """Add one month's rows as one part without the unit index (bulk history loads that
-        build a store from scratch, and the scale benchmark): keys are not checked, so only
-        for units the store does not hold."""
+        """Add one month's rows as one part (bulk history loads that build a store from scratch,
+        and the scale benchmark). Keys are not checked, so only for units the store does not
+        hold. The units are indexed without a digest: a later message for one of them is stored
+        as a correction (replacing the rows), never as a second copy."""
         spec = TABLES.get(table)
         time_column = spec.time if spec else "date"
         stamp = pl.col(time_column)
@@ -306,6 +307,9 @@ class Store:
         (month,) = months.to_series().unique().to_list()
         part = self._write_part(table, month, frame, level=level, time_column=time_column)
         self._swap(table, set(), [part])
+        if spec is not None:
+            units = frame.select(_unit_names(spec).unique()).to_series().to_list()
+            self.index.apply(table, [(str(u), part.file, "") for u in units], {})
         return part
 
     # --- compaction and housekeeping ------------------------------------------------------------

@@ -149,7 +149,7 @@ class Writer:
 
     def _maintain(self) -> None:
         current = datetime.now(NEM_TZ).strftime("%Y-%m")
-        for table in [*TABLES, "daily_unit"]:
+        for table in [*TABLES, "daily_unit", "daily_rooftop"]:
             self.store.compact(
                 table, min_parts=self.settings.compact_min_parts, current_month=current
             )

@@ -1,0 +1,118 @@
+"""SMS with the real Twilio client: retried on server errors, rate limits and network faults;
+a 4xx other than 429 is permanent (logged and counted, never retried). Numbers are masked in
+logs and the auth token never appears there."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from typing import Literal
+
+from prometheus_client import Counter
+from requests import RequestException
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+from twilio.base.exceptions import TwilioRestException
+from twilio.rest import Client
+
+from nemstream_notify._settings import NotifySettings
+from nemstream_runtime import get_logger
+
+log = get_logger(__name__)
+
+SMS = Counter("nemstream_sms", "SMS by outcome", ["outcome"])
+Outcome = Literal["sent", "failed", "retry"]
+
+
+def mask(number: str) -> str:
+    """A number as logs show it: its last three digits."""
+    return f"…{number[-3:]}" if len(number) > 3 else "…"
+
+
+def recipient_key(recipient: str) -> str:
+    """A stable, log- and KV-safe name for a recipient."""
+    return hashlib.blake2b(recipient.encode(), digest_size=6).hexdigest()
+
+
+def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, TwilioRestException):
+        status = int(exc.status)
+        return status >= 500 or status == 429
+    return isinstance(exc, RequestException | OSError)
+
+
+class SmsSender:
+    """Sends one text to one number at a time, in a thread (the Twilio client is blocking)."""
+
+    def __init__(self, settings: NotifySettings) -> None:
+        self.settings = settings
+        self._client: Client | None = None
+        if not settings.sms_dry_run:
+            token = settings.twilio_auth_token
+            assert token is not None
+            self._client = Client(settings.twilio_account_sid, token.get_secret_value())
+            if settings.twilio_base_url:
+                self._client.api.base_url = settings.twilio_base_url.rstrip("/")
+
+    @property
+    def dry_run(self) -> bool:
+        """Whether texts are only logged."""
+        return self._client is None
+
+    def _create(self, to: str, body: str) -> str:
+        assert self._client is not None
+        message = self._client.messages.create(to=to, from_=self.settings.twilio_from, body=body)
+        return str(message.sid)
+
+    async def send(self, to: str, body: str) -> Outcome:
+        """Send: ``sent`` once Twilio accepted it (or logged in dry run), ``failed`` when Twilio
+        refused it for good (4xx), ``retry`` when it stayed unreachable through every retry."""
+        if self._client is None:
+            log.info("sms_dry_run", to=mask(to), body=body)
+            SMS.labels("dry_run").inc()
+            return "sent"
+
+        def retrying(state: RetryCallState) -> None:
+            log.warning(
+                "sms_retry",
+                to=mask(to),
+                attempt=state.attempt_number,
+                error=repr(state.outcome.exception()) if state.outcome else None,
+            )
+            SMS.labels("retry").inc()
+
+        s = self.settings
+        try:
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception(_transient),
+                stop=stop_after_attempt(s.notify_attempts),
+                wait=wait_exponential_jitter(
+                    multiplier=s.notify_backoff_s,
+                    max=s.notify_backoff_max_s,
+                    jitter=s.notify_backoff_s,
+                ),
+                before_sleep=retrying,
+                reraise=True,
+            ):
+                with attempt:
+                    sid = await asyncio.to_thread(self._create, to, body)
+        except TwilioRestException as exc:
+            if _transient(exc):
+                log.error("sms_unreachable", to=mask(to), status=exc.status, error=exc.msg)
+                SMS.labels("unreachable").inc()
+                return "retry"
+            log.error("sms_failed", to=mask(to), status=exc.status, code=exc.code, error=exc.msg)
+            SMS.labels("failed").inc()
+            return "failed"
+        except (RequestException, OSError) as exc:
+            log.error("sms_unreachable", to=mask(to), error=repr(exc))
+            SMS.labels("unreachable").inc()
+            return "retry"
+        log.info("sms_sent", to=mask(to), sid=sid)
+        SMS.labels("sent").inc()
+        return "sent"

@@ -1,0 +1,51 @@
+"""The optional daily summary: after midnight (NEM time), one mail listing the previous day's
+price alerts (or saying there were none). Claimed in KV so it goes once, even with replicas."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from nats.js.errors import KeyWrongLastSequenceError, NoKeysError
+from nats.js.kv import KeyValue
+
+from nemstream_contracts import NEM_TZ
+from nemstream_notify import MailError, MailSender
+from nemstream_runtime import get_logger
+
+log = get_logger(__name__)
+
+
+async def day_alerts(kv: KeyValue, day: date) -> list[str]:
+    """Texts of the alerts of one NEM day, in interval order."""
+    prefix = f"log.{day:%Y%m%d}."
+    try:
+        keys = sorted(k for k in await kv.keys() if k.startswith(prefix))
+    except NoKeysError:
+        return []
+    texts = []
+    for key in sorted(keys, key=lambda k: k.split("_")[1]):
+        entry = await kv.get(key)
+        texts.append((entry.value or b"").decode())
+    return texts
+
+
+async def send_summary(kv: KeyValue, mail: MailSender, now: datetime | None = None) -> bool:
+    """Mail yesterday's summary if no one has; True when this call sent it."""
+    today = (now or datetime.now(UTC)).astimezone(NEM_TZ).date()
+    day = today - timedelta(days=1)
+    claim = f"summary.{day:%Y%m%d}"
+    try:
+        await kv.create(claim, b"sending")
+    except KeyWrongLastSequenceError:
+        return False
+    texts = await day_alerts(kv, day)
+    body = "\n".join(texts) if texts else "No price alerts."
+    try:
+        await mail.send(f"NEM price alerts on {day:%a %d %b %Y} ({len(texts)})", body)
+    except MailError as exc:
+        await kv.delete(claim)  # try again at the next check
+        log.error("summary_failed", day=day.isoformat(), error=str(exc))
+        return False
+    await kv.put(claim, b"sent")
+    log.info("summary_sent", day=day.isoformat(), alerts=len(texts))
+    return True

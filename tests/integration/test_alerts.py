@@ -1,0 +1,350 @@
+"""The price-alert service against a real nats-server, the real `twilio` client talking to a
+local Twilio endpoint, and a real SMTP server, driven by real price history.
+
+Price history: the real March 2026 DISPATCHPRICE archive (NSW1 and SA1, 1-3 and 30-31 March).
+Its prices never reach $1,000/MWh, so the tests raise a few named intervals to spike values
+(`SPIKES`, said so there); every other price is AEMO's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from structlog.testing import capture_logs
+
+from nemstream_alerts import (
+    AlertSettings,
+    Freshness,
+    PriceAlerts,
+    RegionState,
+    day_alerts,
+    send_summary,
+)
+from nemstream_bus import Bus, NatsServer
+from nemstream_contracts import ALERTS_PRICE, NEM_TZ, DispatchPrice, PriceAlert
+from nemstream_fetcher import Event, report_events
+from nemstream_mms import iter_reports
+from nemstream_notify import MailSender, SmsSender
+from nemstream_testing import SampleSet, stream_messages, wait_until
+from nemstream_testing.smtp import Inbox, running_smtp
+from nemstream_testing.twilio import FakeTwilio, running_fake_twilio
+
+MONTHLY = "PUBLIC_ARCHIVE%23DISPATCHPRICE%23FILE01%23202603010000.zip"
+TO = ["+61411111111", "+61422222222"]
+FROM = "+61400000000"
+# Spikes added to the real history (interval ending, NEM time -> RRP), the only edited values.
+SPIKES = {
+    ("SA1", datetime(2026, 3, 2, 18, 0)): 1500.0,  # normal -> high: alert
+    ("SA1", datetime(2026, 3, 2, 18, 5)): 12000.0,  # high -> extreme: alert
+    ("SA1", datetime(2026, 3, 2, 18, 10)): 800.0,  # extreme, still >= 300: nothing
+    ("NSW1", datetime(2026, 3, 3, 8, 0)): 15000.0,  # normal -> extreme directly: alert
+    ("NSW1", datetime(2026, 3, 3, 8, 5)): 500.0,  # nothing
+    ("SA1", datetime(2026, 3, 30, 12, 0)): 1200.0,  # normal -> high: alert
+    ("SA1", datetime(2026, 3, 30, 12, 5)): 600.0,  # between 300 and 1,000: nothing (hysteresis)
+    ("SA1", datetime(2026, 3, 30, 12, 10)): 1100.0,  # still high: nothing
+}
+# The real price of the interval after each episode, below $300: the recoveries.
+RECOVERIES = [
+    ("SA1", datetime(2026, 3, 2, 18, 15)),
+    ("NSW1", datetime(2026, 3, 3, 8, 10)),
+    ("SA1", datetime(2026, 3, 30, 12, 15)),
+]
+
+
+def history(samples: SampleSet) -> list[Event]:
+    """Every real interval of the archive, with `SPIKES` applied."""
+    out = []
+    for report in iter_reports(samples.path(MONTHLY)):
+        for event in report_events("dispatch", report):
+            message = event.message
+            assert isinstance(message, DispatchPrice)
+            at = message.interval.replace(tzinfo=None)
+            rows = [
+                r.model_copy(update={"rrp": SPIKES.get((r.regionid, at), r.rrp)})
+                for r in message.rows
+            ]
+            edited = message.model_copy(update={"rows": rows})
+            out.append(Event(event.subject, event.msg_id, edited, event.interval))
+    return sorted(out, key=lambda e: e.interval)
+
+
+def real_price(events: list[Event], region: str, at: datetime) -> float:
+    for event in events:
+        assert isinstance(event.message, DispatchPrice)
+        if event.interval == at:
+            return next(r.rrp for r in event.message.rows if r.regionid == region)
+    raise AssertionError(f"no {region} price at {at}")
+
+
+def expected_texts(events: list[Event]) -> list[str]:
+    sa_recover, nsw_recover, sa_recover_2 = (real_price(events, r, t) for r, t in RECOVERIES)
+    assert max(sa_recover, nsw_recover, sa_recover_2) < 300  # real prices: they recover
+    return [
+        "⚠️ HIGH PRICE SA1 $1,500.00/MWh at 18:00",
+        "🚨🚨🚨 EXTREME PRICE SA1 $12,000.00/MWh at 18:05",
+        f"✅ Price recovered SA1 ${sa_recover:,.2f}/MWh at 18:15",
+        "🚨🚨🚨 EXTREME PRICE NSW1 $15,000.00/MWh at 08:00",
+        f"✅ Price recovered NSW1 ${nsw_recover:,.2f}/MWh at 08:10",
+        "⚠️ HIGH PRICE SA1 $1,200.00/MWh at 12:00",
+        f"✅ Price recovered SA1 ${sa_recover_2:,.2f}/MWh at 12:15",
+    ]
+
+
+def settings_for(fake: FakeTwilio, **overrides: object) -> AlertSettings:
+    options: dict[str, object] = {
+        "twilio_account_sid": fake.account,
+        "twilio_auth_token": fake.token,
+        "twilio_from": FROM,
+        "twilio_base_url": fake.url,
+        "alert_sms_to": ",".join(TO),
+        "alert_max_age_s": 1e10,  # history: alert even for old intervals
+        "notify_backoff_s": 0.05,
+        "notify_backoff_max_s": 0.1,
+        "metrics_port": -1,
+    }
+    options.update(overrides)
+    return AlertSettings(**options)  # type: ignore[arg-type]
+
+
+async def publish(bus: Bus, items: list[Event], *, id_prefix: str = "") -> None:
+    for event in items:
+        await bus.publish(event.subject, event.message, msg_id=id_prefix + event.msg_id)
+
+
+async def drained(bus: Bus, durable: str = "alerts") -> bool:
+    info = await bus.js.consumer_info(bus.settings.stream_name, durable)
+    return bool(info.num_pending == 0 and info.num_ack_pending == 0)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTwilio]:
+    async with running_fake_twilio() as running:
+        yield running
+
+
+async def run_until_drained(bus: Bus, alerts: PriceAlerts, within: float = 90) -> None:
+    task = asyncio.create_task(alerts.loop.run())
+    try:
+
+        async def done() -> bool:
+            return alerts.loop.bound and await drained(bus)
+
+        await wait_until(done, within=within)
+    finally:
+        alerts.loop.stop.set()
+        await task
+
+
+def sent(fake: FakeTwilio) -> list[tuple[str, str, str]]:
+    return [(r.form["To"], r.form["From"], r.form["Body"]) for r in fake.accepted]
+
+
+async def test_one_sms_per_transition_to_every_recipient(
+    samples: SampleSet, bus: Bus, fake: FakeTwilio
+) -> None:
+    events = history(samples)
+    await publish(bus, events)
+    alerts = PriceAlerts(settings_for(fake), bus)
+    await run_until_drained(bus, alerts)
+    texts = expected_texts(events)
+    assert sent(fake) == [(to, FROM, text) for text in texts for to in TO]
+    published = await stream_messages(bus, subject=ALERTS_PRICE)
+    transitions = [PriceAlert.model_validate(m.body) for m in published]
+    assert [(t.regionid, t.state, t.previous_state) for t in transitions] == [
+        ("SA1", "high", "normal"),
+        ("SA1", "extreme", "high"),
+        ("SA1", "recovered", "extreme"),
+        ("NSW1", "extreme", "normal"),
+        ("NSW1", "recovered", "extreme"),
+        ("SA1", "high", "normal"),
+        ("SA1", "recovered", "high"),
+    ]
+    assert transitions[0].interval == datetime(2026, 3, 2, 18, 0, tzinfo=NEM_TZ)
+    # a replayed day after the stream's de-duplication window: judged again, nothing re-sent
+    await publish(bus, events, id_prefix="replay:")
+    again = PriceAlerts(settings_for(fake), bus)
+    await run_until_drained(bus, again)
+    assert len(fake.accepted) == len(texts) * len(TO)
+    assert alerts.kv is not None
+    state = RegionState.load((await alerts.kv.get("region.SA1")).value)
+    assert state.state == "normal" and state.interval == "2026-04-01T00:00:00+10:00"
+
+
+async def test_restart_midway_neither_repeats_nor_misses(
+    samples: SampleSet, bus: Bus, fake: FakeTwilio
+) -> None:
+    events = history(samples)
+    half = next(i for i, e in enumerate(events) if e.interval.day == 3)  # after SA1's
+    await publish(bus, events[:half])
+    await run_until_drained(bus, PriceAlerts(settings_for(fake), bus))
+    first = len(fake.accepted)
+    assert first == 3 * len(TO)  # SA1 high, extreme, recovered
+    await publish(bus, events[half:])
+    await run_until_drained(bus, PriceAlerts(settings_for(fake), bus))  # a new process
+    assert sent(fake) == [(to, FROM, text) for text in expected_texts(events) for to in TO]
+
+
+async def test_out_of_order_is_judged_by_interval_time(
+    samples: SampleSet, bus: Bus, fake: FakeTwilio
+) -> None:
+    events = history(samples)
+    spike = next(i for i, e in enumerate(events) if e.interval == datetime(2026, 3, 2, 18, 0))
+    # the spike arrives after the next two intervals: too late to change what followed it
+    reordered = [*events[:spike], events[spike + 1], events[spike + 2], events[spike]]
+    await publish(bus, reordered)
+    await run_until_drained(bus, PriceAlerts(settings_for(fake), bus))
+    bodies = [r.body for r in fake.accepted]
+    assert "⚠️ HIGH PRICE SA1 $1,500.00/MWh at 18:00" not in bodies
+    assert bodies[: len(TO)] == ["🚨🚨🚨 EXTREME PRICE SA1 $12,000.00/MWh at 18:05"] * len(TO)
+
+
+async def test_twilio_errors_retried_and_permanent_failures_contained(
+    samples: SampleSet, bus: Bus, fake: FakeTwilio
+) -> None:
+    events = history(samples)
+    fake.fail_next(500, 2)  # the first text fails twice, then goes
+    fake.fail_always(400, to=TO[1])  # the second number is refused for good
+    await publish(bus, events)
+    with capture_logs() as logs:
+        await run_until_drained(bus, PriceAlerts(settings_for(fake), bus))
+    texts = expected_texts(events)
+    assert sent(fake) == [(TO[0], FROM, text) for text in texts]  # every one, exactly once
+    failed = [entry for entry in logs if entry["event"] == "sms_failed"]
+    assert len(failed) == len(texts) and all(e["status"] == 400 for e in failed)
+    assert all(TO[1] not in str(entry) for entry in logs)  # numbers are masked in logs
+    assert any(entry["event"] == "sms_retry" for entry in logs)
+
+
+async def test_killed_after_an_sms_sends_it_once(
+    samples: SampleSet, bus: Bus, nats_server: NatsServer, fake: FakeTwilio, tmp_path: Path
+) -> None:
+    events = history(samples)
+    await publish(bus, events)
+    env = {
+        **os.environ,
+        "NEMSTREAM_NATS_URL": nats_server.url,
+        "NEMSTREAM_TWILIO_ACCOUNT_SID": fake.account,
+        "NEMSTREAM_TWILIO_AUTH_TOKEN": fake.token,
+        "NEMSTREAM_TWILIO_FROM": FROM,
+        "NEMSTREAM_TWILIO_BASE_URL": fake.url,
+        "NEMSTREAM_ALERT_SMS_TO": ",".join(TO),
+        "NEMSTREAM_ALERT_MAX_AGE_S": "1e10",
+        "NEMSTREAM_METRICS_PORT": "-1",
+        "NEMSTREAM_FRESHNESS_FEEDS": "",
+        "NEMSTREAM_ALERTS_ACK_WAIT_S": "2",  # the killed process's message comes back soon
+    }
+
+    async def service(**extra: str) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "nemstream_alerts",
+            env={**env, **extra},
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+
+    crashed = await service(NEMSTREAM_ALERTS_CRASH_AT="sms_recorded")
+    _, stderr = await asyncio.wait_for(crashed.communicate(), 60)
+    assert crashed.returncode == 86, stderr.decode()[-2000:]
+    assert len(fake.accepted) == 1  # the first text went, then the process died
+    survivor = await service()
+    try:
+
+        async def done() -> bool:
+            return len(fake.accepted) >= len(expected_texts(events)) * len(TO) and await drained(
+                bus
+            )
+
+        await wait_until(done, within=90)
+    finally:
+        survivor.terminate()
+        _, stderr = await asyncio.wait_for(survivor.communicate(), 30)
+    assert survivor.returncode == 0, stderr.decode()[-2000:]
+    assert sent(fake) == [(to, FROM, text) for text in expected_texts(events) for to in TO]
+
+
+async def test_freshness_alerts_when_a_feed_goes_quiet_and_recovers(
+    samples: SampleSet, bus: Bus, fake: FakeTwilio
+) -> None:
+    events = history(samples)
+    with running_smtp() as inbox:
+        settings = settings_for(
+            fake,
+            stale_after_s=1.0,
+            freshness_feeds="dispatch",
+            smtp_host=inbox.host,
+            smtp_port=inbox.port,
+            smtp_tls="none",
+            alert_email_to="ops@example.org",
+        )
+        alerts = PriceAlerts(settings, bus)
+        kv = await alerts.start()
+        freshness = Freshness(settings, bus, kv, SmsSender(settings), MailSender(settings))
+        await publish(bus, events[:1])
+        assert await freshness.check() == []  # just published: fresh
+        later = datetime.now(UTC) + timedelta(seconds=5)
+        (stale,) = await freshness.check(now=later)
+        assert stale.startswith("⏳ NEM data stale: no dispatch data for")
+        assert await freshness.check(now=later) == []  # once, not every check
+        await publish(bus, events[1:2])
+        (fresh,) = await freshness.check()
+        assert fresh.startswith("✅ NEM data flowing again: dispatch")
+        await inbox_has(inbox, 2)
+    assert [r.body for r in fake.accepted] == [stale, stale, fresh, fresh]
+    assert [m["Subject"] for m in inbox.messages] == [stale, fresh]
+
+
+async def inbox_has(inbox: Inbox, count: int) -> None:
+    async def arrived() -> bool:
+        return len(inbox.messages) >= count
+
+    await wait_until(arrived, within=10)
+
+
+async def test_daily_summary_mails_once(samples: SampleSet, bus: Bus, fake: FakeTwilio) -> None:
+    events = history(samples)
+    await publish(bus, events)
+    with running_smtp() as inbox:
+        settings = settings_for(
+            fake,
+            smtp_host=inbox.host,
+            smtp_port=inbox.port,
+            smtp_tls="none",
+            alert_email_to="ops@example.org",
+        )
+        alerts = PriceAlerts(settings, bus)
+        await run_until_drained(bus, alerts)
+        assert alerts.kv is not None
+        day = datetime(2026, 3, 3, 9, tzinfo=NEM_TZ)
+        assert (
+            await day_alerts(alerts.kv, day.date() - timedelta(days=1))
+            == expected_texts(events)[:3]
+        )
+        inbox.refuse = 1  # the first attempt is refused (451): retried
+        assert await send_summary(alerts.kv, MailSender(settings), now=day)
+        assert not await send_summary(alerts.kv, MailSender(settings), now=day)  # once
+        (mail,) = inbox.messages
+    assert mail["Subject"] == "NEM price alerts on Mon 02 Mar 2026 (3)"
+    payload = mail.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    assert payload.decode().splitlines() == expected_texts(events)[:3]
+
+
+async def test_without_credentials_texts_are_logged_not_sent(samples: SampleSet, bus: Bus) -> None:
+    events = history(samples)[: 12 * 24 * 2]
+    await publish(bus, events)
+    settings = AlertSettings(alert_sms_to=",".join(TO), alert_max_age_s=1e10, metrics_port=-1)
+    alerts = PriceAlerts(settings, bus)
+    assert alerts.sms.dry_run
+    with capture_logs() as logs:
+        await run_until_drained(bus, alerts)
+    dry = [e for e in logs if e["event"] == "sms_dry_run"]
+    assert [e["body"] for e in dry][: len(TO)] == ["⚠️ HIGH PRICE SA1 $1,500.00/MWh at 18:00"] * 2
+    assert all(e["to"].startswith("…") for e in dry)
