@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import polars as pl
 import pytest
+from pydantic import SecretStr
 from structlog.testing import capture_logs
 
 from nemstream_bus import Bus
@@ -199,3 +200,36 @@ async def test_registry_changes_are_mailed_once(
     assert "BW01         fuel          coal → gas" in mail.get_content()
     assert await registry_changes(kv, changed, sender) == []  # said once
     assert len(inbox.messages) == 1
+
+
+@pytest.mark.parametrize("tls", ["starttls", "ssl"])
+async def test_smtp_over_tls(tls: str) -> None:
+    # STARTTLS (port 587) with AUTH; implicit TLS (port 465) without: aiosmtpd's AUTH does not
+    # work over implicit TLS, so that combination is left to a real provider
+    users = {"nemstream": "s3cret"} if tls == "starttls" else None
+    with running_smtp(tls=tls, users=users) as server:  # type: ignore[arg-type]
+        settings = MailerSettings(
+            smtp_host=server.host,
+            smtp_port=server.port,
+            smtp_tls=tls,
+            smtp_user="nemstream" if users else None,
+            smtp_password="s3cret" if users else None,
+            smtp_ca_file=server.ca_file,
+            alert_email_to="ops@example.org",
+            notify_backoff_s=0.05,
+            notify_attempts=2,
+            smtp_timeout_s=5,
+        )
+        with capture_logs() as logs:
+            await MailSender(settings).send("over TLS", "hello")
+        assert [m["Subject"] for m in server.messages] == ["over TLS"]
+        assert "s3cret" not in str(logs)
+        if users:
+            assert server.logins == ["nemstream"]
+            wrong = settings.model_copy(update={"smtp_password": SecretStr("wrong")})
+            with pytest.raises(MailError):  # refused credentials are permanent: not retried
+                await MailSender(wrong).send("refused", "hello")
+            assert len(server.messages) == 1
+        untrusted = settings.model_copy(update={"smtp_ca_file": None})
+        with pytest.raises(MailError):  # a certificate nobody vouches for is refused
+            await MailSender(untrusted).send("untrusted", "hello")

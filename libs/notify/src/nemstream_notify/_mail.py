@@ -29,6 +29,8 @@ class MailError(Exception):
 
 
 def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return False  # a certificate that does not verify will not verify next time either
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return 400 <= exc.code < 500
     return isinstance(
@@ -60,7 +62,7 @@ class MailSender:
     async def _send_once(self, mail: EmailMessage) -> None:
         s = self.settings
         password = s.smtp_password.get_secret_value() if s.smtp_password else None
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=s.smtp_ca_file)
         await aiosmtplib.send(
             mail,
             hostname=s.smtp_host,

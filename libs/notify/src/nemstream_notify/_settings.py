@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
@@ -30,6 +31,9 @@ class NotifySettings(NemstreamSettings):
     smtp_password: SecretStr | None = Field(None, description="SMTP password (secret)")
     smtp_tls: Literal["starttls", "ssl", "none"] = Field("starttls", description="SMTP TLS mode")
     smtp_timeout_s: float = Field(30.0, gt=0, description="SMTP timeout, seconds")
+    smtp_ca_file: Path | None = Field(
+        None, description="CA certificates to trust for the SMTP server (a private CA)"
+    )
     mail_from: str = Field("nemstream@localhost", description="mail sender")
     alert_email_to: str = Field("", description="mail recipients, comma list")
     notify_attempts: int = Field(5, ge=1, description="tries per message before giving up")
