@@ -16,10 +16,10 @@ import polars as pl
 import pytest
 
 from nemstream_aggregator import archive_aggregates
-from nemstream_contracts import NEM_TZ, UnitScada
+from nemstream_contracts import NEM_TZ, SCADA_UNIT_30MIN, MeanRow, ThirtyMinute, UnitScada
 from nemstream_fetcher import feed_of_report, report_events
 from nemstream_mms import iter_reports, read_report, views
-from nemstream_query import Policy, Query, QuerySettings, Resolution, five_minute
+from nemstream_query import Policy, Query, QuerySettings, Resolution, by_fuel, five_minute
 from nemstream_registry import build_registry
 from nemstream_store import Store, Unit, rebuild_daily, unit_from_message
 from nemstream_testing import SampleSet
@@ -359,3 +359,65 @@ def test_five_minute_rooftop_keeps_means_and_stays_smooth(samples: SampleSet) ->
     before = five.head(shorter.height)
     changed = (before["power"] - shorter["power"]).abs() > 1e-9
     assert changed.sum() <= 12 and not changed.head(shorter.height - 12).any()
+
+
+def test_generation_gaps_are_filled_from_the_other_resolution_once(
+    samples: SampleSet, tmp_path: Path, registry: pl.DataFrame
+) -> None:
+    """The real SCADA interval's real values, re-stamped: 5-minute rows at 12:55, 13:35 and
+    14:00; half-hourly means (as the aggregator makes them) at 12:00, 12:30 and 13:00."""
+    (report,) = iter_reports(samples.path(SCADA))
+    (event,) = report_events("scada", report)
+    assert isinstance(event.message, UnitScada)
+    values = {r.duid: r.scadavalue for r in event.message.rows}
+    day = datetime(2021, 9, 2)
+    store = Store(tmp_path / "store")
+    try:
+        store.write(
+            [
+                restamped_scada(samples, day.replace(hour=h, minute=m))
+                for h, m in ((12, 55), (13, 35), (14, 0))
+            ]
+        )
+        for h, m in ((12, 0), (12, 30), (13, 0)):
+            half = ThirtyMinute(
+                feed="aggregator",
+                source_file="aggregator",
+                interval=day.replace(hour=h, minute=m, tzinfo=NEM_TZ),
+                table="scada.unit",
+                measure="scadavalue",
+                complete=True,
+                rows=[MeanRow(key=d, mean=v, intervals=6) for d, v in values.items()],
+            )
+            store.write([unit_from_message(SCADA_UNIT_30MIN, half)])
+    finally:
+        store.close()
+    query = Query(QuerySettings(data_dir=tmp_path), registry)
+    total = sum(values.values())
+    try:
+        # 5 minutes over (11:00, 14:00]: three 5-minute values, the half-hours without any
+        # filled from the 30-minute means (13:00 has a 5-minute value: not filled, not doubled)
+        answer = query.generation(day.replace(hour=11), day.replace(hour=14), rooftop=False)
+        assert answer.resolution is Resolution.FIVE and answer.coverage < 0.1
+        stack = (
+            by_fuel(answer).group_by("interval", "minutes").agg(pl.col("mw").sum()).sort("interval")
+        )
+        assert stack.select("interval", "minutes").rows() == [
+            (day.replace(hour=12), 30),
+            (day.replace(hour=12, minute=30), 30),
+            (day.replace(hour=12, minute=55), 5),
+            (day.replace(hour=13, minute=35), 5),
+            (day.replace(hour=14), 5),
+        ]
+        assert np.allclose(stack["mw"].to_numpy(), total)
+        # 30 minutes over three days: the half-hour 14:00 has no 30-minute row; the mean of its
+        # two 5-minute values fills it
+        answer = query.generation(day - timedelta(days=1), day + timedelta(days=2), rooftop=False)
+        assert answer.resolution is Resolution.THIRTY and answer.filled == 1
+        halves = by_fuel(answer).group_by("interval").agg(pl.col("mw").sum()).sort("interval")
+        assert halves["interval"].to_list() == [
+            day.replace(hour=h, minute=m) for h, m in ((12, 0), (12, 30), (13, 0), (14, 0))
+        ]
+        assert np.allclose(halves["mw"].to_numpy(), total)
+    finally:
+        query.close()
