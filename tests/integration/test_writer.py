@@ -126,6 +126,10 @@ async def test_unwritable_store_naks_alarms_and_recovers(
 ) -> None:
     from nemstream_writer._writer import UNWRITABLE
 
+    async def started() -> bool:
+        return writer.loop.bound
+
+    await wait_until(started)  # the fault appears while the writer runs, not before it starts
     blocker = writer.settings.store_dir / "trading_prices"
     blocker.parent.mkdir(parents=True, exist_ok=True)
     blocker.write_text("a file where the table's folder should be: writes fail")

@@ -248,3 +248,14 @@ def test_daily_rollup_of_changed_days_equals_a_full_rebuild(
     assert_frame_equal(
         partial.filter(pl.col("date") == date(2021, 9, 2)), full.sort("date", "duid")
     )
+
+
+def test_recovery_survives_a_file_where_a_table_folder_should_be(tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    root.mkdir()
+    (root / "trading_prices").write_text("not a folder")  # a full or broken disk's leftovers
+    store = Store(root)
+    try:
+        assert store.recover() == {}  # logged; writes to that table fail (and alarm) until fixed
+    finally:
+        store.close()

@@ -150,7 +150,9 @@ class Store:
         reindexed = {}
         for name in tables or [*TABLES, "daily_unit", "daily_rooftop"]:
             folder = self.folder(name)
-            if not folder.exists():
+            if not folder.is_dir():
+                if folder.exists():  # writes to it will fail, and say so, until it is fixed
+                    log.error("store_table_not_a_folder", table=name, path=str(folder))
                 continue
             manifest = self.manifest(name)
             listed = {p.file for p in manifest.parts}
