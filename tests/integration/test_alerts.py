@@ -324,12 +324,12 @@ async def test_daily_summary_mails_once(samples: SampleSet, bus: Bus, fake: Fake
         assert alerts.kv is not None
         day = datetime(2026, 3, 3, 9, tzinfo=NEM_TZ)
         assert (
-            await day_alerts(alerts.kv, day.date() - timedelta(days=1))
+            await day_alerts(bus, alerts.kv, day.date() - timedelta(days=1))
             == expected_texts(events)[:3]
         )
         inbox.refuse = 1  # the first attempt is refused (451): retried
-        assert await send_summary(alerts.kv, MailSender(settings), now=day)
-        assert not await send_summary(alerts.kv, MailSender(settings), now=day)  # once
+        assert await send_summary(bus, alerts.kv, MailSender(settings), now=day)
+        assert not await send_summary(bus, alerts.kv, MailSender(settings), now=day)  # once
         (mail,) = inbox.messages
     assert mail["Subject"] == "NEM price alerts on Mon 02 Mar 2026 (3)"
     payload = mail.get_payload(decode=True)

@@ -162,3 +162,13 @@ async def test_kv_create_is_atomic(bus: Bus) -> None:
     await kv.create("a", b"1")
     with pytest.raises(KeyWrongLastSequenceError):
         await kv.create("a", b"2")
+
+
+async def test_kv_keys_lists_every_key_at_once(bus: Bus) -> None:
+    kv = await bus.kv("nemstream_test_keys")
+    for key in ("outbox.A", "outbox.B", "batch.1"):
+        await kv.put(key, b"x")
+    # read straight after writing, many times: no listing may come back short
+    for _ in range(20):
+        assert await bus.kv_keys("nemstream_test_keys", "outbox") == ["outbox.A", "outbox.B"]
+    assert await bus.kv_keys("nemstream_test_keys") == ["batch.1", "outbox.A", "outbox.B"]

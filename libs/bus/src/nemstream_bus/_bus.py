@@ -158,6 +158,18 @@ class Bus:
                 )
             )
 
+    async def kv_keys(self, bucket: str, prefix: str = "") -> list[str]:
+        """Keys of a KV bucket (optionally under a ``prefix.``), read from the bucket's stream
+        state in one request. nats-py's ``KeyValue.keys()`` watches the bucket and can end its
+        listing before the entries arrive under load (a race in its initial marker), which
+        would make a service miss saved state. Deleted keys may be listed: their ``get``
+        raises ``KeyNotFoundError``."""
+        stream = f"KV_{bucket}"
+        subjects = f"$KV.{bucket}.{prefix}.>" if prefix else f"$KV.{bucket}.>"
+        info = await self.js.stream_info(stream, subjects_filter=subjects)
+        start = len(f"$KV.{bucket}.")
+        return sorted(subject[start:] for subject in (info.state.subjects or {}))
+
     async def publish(self, subject: str, body: bytes | BaseModel, *, msg_id: str) -> bool:
         """Publish to the stream with a deterministic ``Nats-Msg-Id``; returns False when the
         stream already had that id (a duplicate, dropped by the server)."""

@@ -18,7 +18,7 @@ import time
 from datetime import datetime, timedelta
 
 from nats.aio.msg import Msg
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 from prometheus_client import Counter
 from pydantic import Field, ValidationError
@@ -79,12 +79,11 @@ class Aggregator:
         self.kv = await self.bus.kv(
             BUCKET, ttl_s=timedelta(hours=self.settings.window_ttl_h).total_seconds()
         )
-        try:
-            keys = await self.kv.keys()
-        except NoKeysError:
-            keys = []
-        for key in keys:
-            entry = await self.kv.get(key)
+        for key in await self.bus.kv_keys(BUCKET):
+            try:
+                entry = await self.kv.get(key)
+            except KeyNotFoundError:  # deleted
+                continue
             if entry.value:
                 window = Window.load(entry.value)
                 self.windows[key] = (window, entry.revision or 0, time.monotonic())

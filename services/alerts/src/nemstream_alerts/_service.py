@@ -24,7 +24,7 @@ async def _watch(
         try:
             await freshness.check()
             if settings.alert_daily_summary and alerts.kv is not None:
-                await send_summary(alerts.kv, mail)
+                await send_summary(alerts.bus, alerts.kv, mail)
         except Exception as exc:  # noqa: BLE001 - a failed check must not stop the service
             log.error("freshness_check_failed", error=repr(exc))
         await asyncio.sleep(settings.freshness_check_s)

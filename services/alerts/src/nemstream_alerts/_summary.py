@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from nats.js.errors import KeyWrongLastSequenceError, NoKeysError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+from nemstream_alerts._alerts import BUCKET
+from nemstream_bus import Bus
 from nemstream_contracts import NEM_TZ
 from nemstream_notify import MailError, MailSender
 from nemstream_runtime import get_logger
@@ -15,21 +17,22 @@ from nemstream_runtime import get_logger
 log = get_logger(__name__)
 
 
-async def day_alerts(kv: KeyValue, day: date) -> list[str]:
+async def day_alerts(bus: Bus, kv: KeyValue, day: date) -> list[str]:
     """Texts of the alerts of one NEM day, in interval order."""
-    prefix = f"log.{day:%Y%m%d}."
-    try:
-        keys = sorted(k for k in await kv.keys() if k.startswith(prefix))
-    except NoKeysError:
-        return []
+    keys = await bus.kv_keys(BUCKET, f"log.{day:%Y%m%d}")
     texts = []
     for key in sorted(keys, key=lambda k: k.split("_")[1]):
-        entry = await kv.get(key)
+        try:
+            entry = await kv.get(key)
+        except KeyNotFoundError:
+            continue
         texts.append((entry.value or b"").decode())
     return texts
 
 
-async def send_summary(kv: KeyValue, mail: MailSender, now: datetime | None = None) -> bool:
+async def send_summary(
+    bus: Bus, kv: KeyValue, mail: MailSender, now: datetime | None = None
+) -> bool:
     """Mail yesterday's summary if no one has; True when this call sent it."""
     today = (now or datetime.now(UTC)).astimezone(NEM_TZ).date()
     day = today - timedelta(days=1)
@@ -38,7 +41,7 @@ async def send_summary(kv: KeyValue, mail: MailSender, now: datetime | None = No
         await kv.create(claim, b"sending")
     except KeyWrongLastSequenceError:
         return False
-    texts = await day_alerts(kv, day)
+    texts = await day_alerts(bus, kv, day)
     body = "\n".join(texts) if texts else "No price alerts."
     try:
         await mail.send(f"NEM price alerts on {day:%a %d %b %Y} ({len(texts)})", body)

@@ -20,7 +20,7 @@ from datetime import datetime
 
 import polars as pl
 from nats.aio.msg import Msg
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 from prometheus_client import Counter
 from pydantic import ValidationError
@@ -194,12 +194,8 @@ class DuidMailer:
     async def outbox(self) -> dict[str, Sighting]:
         """The DUIDs waiting to be mailed, by KV key."""
         assert self.kv is not None
-        try:
-            keys = [k for k in await self.kv.keys() if k.startswith("outbox.")]
-        except NoKeysError:
-            return {}
         out = {}
-        for key in keys:
+        for key in await self.bus.kv_keys(BUCKET, "outbox"):
             try:
                 entry = await self.kv.get(key)
             except KeyNotFoundError:
