@@ -8,14 +8,8 @@ from email.message import EmailMessage
 
 import aiosmtplib
 from prometheus_client import Counter
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 
+from nemstream_notify._retry import retrying
 from nemstream_notify._settings import NotifySettings
 from nemstream_runtime import get_logger
 
@@ -88,27 +82,9 @@ class MailSender:
             MAIL.labels("dry_run").inc()
             return
 
-        def retrying(state: RetryCallState) -> None:
-            log.warning(
-                "mail_retry",
-                subject=subject,
-                attempt=state.attempt_number,
-                error=repr(state.outcome.exception()) if state.outcome else None,
-            )
-            MAIL.labels("retry").inc()
-
-        s = self.settings
         try:
-            async for attempt in AsyncRetrying(
-                retry=retry_if_exception(_transient),
-                stop=stop_after_attempt(s.notify_attempts),
-                wait=wait_exponential_jitter(
-                    multiplier=s.notify_backoff_s,
-                    max=s.notify_backoff_max_s,
-                    jitter=s.notify_backoff_s,
-                ),
-                before_sleep=retrying,
-                reraise=True,
+            async for attempt in retrying(
+                self.settings, _transient, MAIL, "mail_retry", subject=subject
             ):
                 with attempt:
                     await self._send_once(mail)

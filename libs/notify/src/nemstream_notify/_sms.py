@@ -10,16 +10,10 @@ from typing import Literal
 
 from prometheus_client import Counter
 from requests import RequestException
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
+from nemstream_notify._retry import retrying
 from nemstream_notify._settings import NotifySettings
 from nemstream_runtime import get_logger
 
@@ -77,28 +71,8 @@ class SmsSender:
             SMS.labels("dry_run").inc()
             return "sent"
 
-        def retrying(state: RetryCallState) -> None:
-            log.warning(
-                "sms_retry",
-                to=mask(to),
-                attempt=state.attempt_number,
-                error=repr(state.outcome.exception()) if state.outcome else None,
-            )
-            SMS.labels("retry").inc()
-
-        s = self.settings
         try:
-            async for attempt in AsyncRetrying(
-                retry=retry_if_exception(_transient),
-                stop=stop_after_attempt(s.notify_attempts),
-                wait=wait_exponential_jitter(
-                    multiplier=s.notify_backoff_s,
-                    max=s.notify_backoff_max_s,
-                    jitter=s.notify_backoff_s,
-                ),
-                before_sleep=retrying,
-                reraise=True,
-            ):
+            async for attempt in retrying(self.settings, _transient, SMS, "sms_retry", to=mask(to)):
                 with attempt:
                     sid = await asyncio.to_thread(self._create, to, body)
         except TwilioRestException as exc:

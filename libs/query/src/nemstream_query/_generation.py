@@ -15,14 +15,11 @@ from typing import Any
 import polars as pl
 
 from nemstream_query import _sql
-from nemstream_query._answer import Answer, fill_ranges, needs_fill
+from nemstream_query._answer import Answer, complete, fill_ranges
 from nemstream_query._engine import Engine
 from nemstream_query._resolution import (
     Policy,
     Resolution,
-    align_down,
-    gaps,
-    missing_half_hours,
 )
 from nemstream_query._rooftop import five_minute
 from nemstream_store import DAILY, DAILY_ROOFTOP
@@ -154,29 +151,26 @@ def generation(
         engine.frame(_sql.GENERATION, {**params, "files": engine.files(primary, start, end)}),
         chosen.minutes,
     )
-    edge = newest(engine, primary, other)
-    coverage, filled, sources = 1.0, 0, [primary]
-    if edge is not None:
-        edge = align_down(min(end, edge), chosen.minutes)
-        present = frame["interval"].unique()
-        found = gaps(present, start, edge, chosen.minutes)
-        coverage = found.coverage
-        if needs_fill(found, policy.threshold):
-            halves = (
-                missing_half_hours(present, start, edge)
-                if chosen is Resolution.FIVE
-                else found.missing
-            )
-            extra = _fill(engine, params, chosen, halves)
-            if not extra.is_empty():
-                filled = extra["interval"].n_unique()
-                frame = pl.concat([frame, extra])
-                sources.append(other)
+    done = complete(
+        frame,
+        chosen,
+        start,
+        end,
+        newest(engine, primary, other),
+        policy.threshold,
+        (primary, other),
+        lambda halves: _fill(engine, params, chosen, halves),
+    )
+    frame, sources = done.frame, done.sources
     if rooftop:
         frame = pl.concat([frame, _rooftop(engine, params, chosen, start, end)])
         sources.append("rooftop")
     return Answer(
-        frame.sort("interval", "region", "fuel"), chosen, coverage, filled, tuple(sources)
+        frame.sort("interval", "region", "fuel"),
+        chosen,
+        done.coverage,
+        done.filled,
+        tuple(sources),
     )
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from nemstream_query import _sql
-from nemstream_query._answer import Answer, fill_ranges, needs_fill
+from nemstream_query._answer import Answer, complete, fill_ranges
 from nemstream_query._engine import Engine
 from nemstream_query._generation import newest
 from nemstream_query._resolution import (
@@ -24,8 +24,6 @@ from nemstream_query._resolution import (
     Resolution,
     align_down,
     expected,
-    gaps,
-    missing_half_hours,
 )
 
 PRICE_SCHEMA = {
@@ -58,24 +56,17 @@ def price_series(
     frame = _shape(
         engine.frame(sql, {**params, "files": engine.files(primary, start, end)}), read.minutes
     )
-    coverage, filled, sources = 1.0, 0, [primary]
-    edge = newest(engine, primary, other)
-    if edge is not None:
-        edge = align_down(min(end, edge), read.minutes)
-        present = frame["interval"].unique()
-        found = gaps(present, start, edge, read.minutes)
-        coverage = found.coverage
-        if needs_fill(found, policy.threshold):
-            halves = (
-                missing_half_hours(present, start, edge)
-                if read is Resolution.FIVE
-                else found.missing
-            )
-            extra = _fill(engine, params, read, halves)
-            if not extra.is_empty():
-                filled = extra["interval"].n_unique()
-                frame = pl.concat([frame, extra])
-                sources.append(other)
+    done = complete(
+        frame,
+        read,
+        start,
+        end,
+        newest(engine, primary, other),
+        policy.threshold,
+        (primary, other),
+        lambda halves: _fill(engine, params, read, halves),
+    )
+    frame = done.frame
     if chosen is Resolution.DAILY:
         frame = (
             frame.group_by(
@@ -89,7 +80,9 @@ def price_series(
                 pl.lit(1440, pl.Int64).alias("minutes"),
             )
         )
-    return Answer(frame.sort("interval", "region"), chosen, coverage, filled, tuple(sources))
+    return Answer(
+        frame.sort("interval", "region"), chosen, done.coverage, done.filled, tuple(done.sources)
+    )
 
 
 def _fill(
