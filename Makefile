@@ -51,7 +51,7 @@ pytest: setup ## The test suite only
 test: setup samples lint typecheck pytest ## Everything CI runs: set-up, lint, types, tests
 
 .PHONY: run
-run: samples ## The whole stack: NATS + fetchers, on the samples via the local mirror (LIVE=1: NEMWeb)
+run: samples ## The whole stack (NATS, fetchers, writer, aggregator, alerts, mailer) on the samples via the mirror (LIVE=1: NEMWeb)
 	@if [ -n "$(LIVE)" ]; then \
 	  echo "nemstream on the live NEMWeb (Ctrl-C stops)"; \
 	  $(UV) run nemstream up; \
