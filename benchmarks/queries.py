@@ -25,7 +25,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -273,12 +272,6 @@ def _percentile(values: list[float], q: float) -> float:
 # --- the writer ---------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _vm_hwm_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -306,6 +299,7 @@ async def writer_burst(target: Path, end: datetime, hours: int) -> dict[str, Any
         UnitScadaRow,
         message_id,
     )
+    from nemstream_testing import free_port
     from nemstream_writer import WriterSettings, consumer_spec
 
     work = target / "writer"
@@ -329,7 +323,7 @@ async def writer_burst(target: Path, end: datetime, hours: int) -> dict[str, Any
         **os.environ,
         "NEMSTREAM_DATA_DIR": str(work / "data"),
         "NEMSTREAM_NATS_URL": server.url,
-        "NEMSTREAM_METRICS_PORT": str(_free_port()),
+        "NEMSTREAM_METRICS_PORT": str(free_port()),
         "NEMSTREAM_COMPACT_EVERY_S": "2",
         "NEMSTREAM_LOG_LEVEL": "WARNING",
     }

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -18,23 +17,17 @@ import pytest
 from nemstream_bus import BusSettings, connect
 from nemstream_query import Query, QuerySettings
 from nemstream_store import TableReader
-from nemstream_testing import SampleSet, Stored, stream_messages, wait_until
+from nemstream_testing import SampleSet, Stored, free_port, stream_messages, wait_until
 
 pytestmark = pytest.mark.e2e
 
 FEEDS = {"dispatch", "trading", "scada", "rooftop"}  # what the fetchers publish
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def test_up_offline_delivers_every_sample_interval(
     samples: SampleSet, tmp_path: Path
 ) -> None:
-    nats_port, mirror_port = _free_port(), _free_port()
+    nats_port, mirror_port = free_port(), free_port()
     env = {
         **os.environ,
         "NEMSTREAM_DATA_DIR": str(tmp_path / "data"),

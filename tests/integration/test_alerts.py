@@ -31,7 +31,14 @@ from nemstream_contracts import ALERTS_PRICE, NEM_TZ, DispatchPrice, PriceAlert
 from nemstream_fetcher import Event, report_events
 from nemstream_mms import iter_reports
 from nemstream_notify import MailSender, SmsSender
-from nemstream_testing import SampleSet, stream_messages, wait_until
+from nemstream_testing import (
+    SampleSet,
+    consumer_drained,
+    publish_all,
+    run_until_drained,
+    stream_messages,
+    wait_until,
+)
 from nemstream_testing.smtp import Inbox, running_smtp
 from nemstream_testing.twilio import FakeTwilio, running_fake_twilio
 
@@ -112,33 +119,10 @@ def settings_for(fake: FakeTwilio, **overrides: object) -> AlertSettings:
     return AlertSettings(**options)  # type: ignore[arg-type]
 
 
-async def publish(bus: Bus, items: list[Event], *, id_prefix: str = "") -> None:
-    for event in items:
-        await bus.publish(event.subject, event.message, msg_id=id_prefix + event.msg_id)
-
-
-async def drained(bus: Bus, durable: str = "alerts") -> bool:
-    info = await bus.js.consumer_info(bus.settings.stream_name, durable)
-    return bool(info.num_pending == 0 and info.num_ack_pending == 0)
-
-
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeTwilio]:
     async with running_fake_twilio() as running:
         yield running
-
-
-async def run_until_drained(bus: Bus, alerts: PriceAlerts, within: float = 90) -> None:
-    task = asyncio.create_task(alerts.loop.run())
-    try:
-
-        async def done() -> bool:
-            return alerts.loop.bound and await drained(bus)
-
-        await wait_until(done, within=within)
-    finally:
-        alerts.loop.stop.set()
-        await task
 
 
 def sent(fake: FakeTwilio) -> list[tuple[str, str, str]]:
@@ -149,9 +133,9 @@ async def test_one_sms_per_transition_to_every_recipient(
     samples: SampleSet, bus: Bus, fake: FakeTwilio
 ) -> None:
     events = history(samples)
-    await publish(bus, events)
+    await publish_all(bus, events)
     alerts = PriceAlerts(settings_for(fake), bus)
-    await run_until_drained(bus, alerts)
+    await run_until_drained(bus, alerts.loop, within=90)
     texts = expected_texts(events)
     assert sent(fake) == [(to, FROM, text) for text in texts for to in TO]
     published = await stream_messages(bus, subject=ALERTS_PRICE)
@@ -167,9 +151,9 @@ async def test_one_sms_per_transition_to_every_recipient(
     ]
     assert transitions[0].interval == datetime(2026, 3, 2, 18, 0, tzinfo=NEM_TZ)
     # a replayed day after the stream's de-duplication window: judged again, nothing re-sent
-    await publish(bus, events, id_prefix="replay:")
+    await publish_all(bus, events, id_prefix="replay:")
     again = PriceAlerts(settings_for(fake), bus)
-    await run_until_drained(bus, again)
+    await run_until_drained(bus, again.loop, within=90)
     assert len(fake.accepted) == len(texts) * len(TO)
     assert alerts.kv is not None
     state = RegionState.load((await alerts.kv.get("region.SA1")).value)
@@ -181,12 +165,14 @@ async def test_restart_midway_neither_repeats_nor_misses(
 ) -> None:
     events = history(samples)
     half = next(i for i, e in enumerate(events) if e.interval.day == 3)  # after SA1's
-    await publish(bus, events[:half])
-    await run_until_drained(bus, PriceAlerts(settings_for(fake), bus))
+    await publish_all(bus, events[:half])
+    await run_until_drained(bus, PriceAlerts(settings_for(fake), bus).loop, within=90)
     first = len(fake.accepted)
     assert first == 3 * len(TO)  # SA1 high, extreme, recovered
-    await publish(bus, events[half:])
-    await run_until_drained(bus, PriceAlerts(settings_for(fake), bus))  # a new process
+    await publish_all(bus, events[half:])
+    await run_until_drained(
+        bus, PriceAlerts(settings_for(fake), bus).loop, within=90
+    )  # a new process
     assert sent(fake) == [(to, FROM, text) for text in expected_texts(events) for to in TO]
 
 
@@ -197,8 +183,8 @@ async def test_out_of_order_is_judged_by_interval_time(
     spike = next(i for i, e in enumerate(events) if e.interval == datetime(2026, 3, 2, 18, 0))
     # the spike arrives after the next two intervals: too late to change what followed it
     reordered = [*events[:spike], events[spike + 1], events[spike + 2], events[spike]]
-    await publish(bus, reordered)
-    await run_until_drained(bus, PriceAlerts(settings_for(fake), bus))
+    await publish_all(bus, reordered)
+    await run_until_drained(bus, PriceAlerts(settings_for(fake), bus).loop, within=90)
     bodies = [r.body for r in fake.accepted]
     assert "⚠️ HIGH PRICE SA1 $1,500.00/MWh at 18:00" not in bodies
     assert bodies[: len(TO)] == ["🚨🚨🚨 EXTREME PRICE SA1 $12,000.00/MWh at 18:05"] * len(TO)
@@ -210,9 +196,9 @@ async def test_twilio_errors_retried_and_permanent_failures_contained(
     events = history(samples)
     fake.fail_next(500, 2)  # the first text fails twice, then goes
     fake.fail_always(400, to=TO[1])  # the second number is refused for good
-    await publish(bus, events)
+    await publish_all(bus, events)
     with capture_logs() as logs:
-        await run_until_drained(bus, PriceAlerts(settings_for(fake), bus))
+        await run_until_drained(bus, PriceAlerts(settings_for(fake), bus).loop, within=90)
     texts = expected_texts(events)
     assert sent(fake) == [(TO[0], FROM, text) for text in texts]  # every one, exactly once
     failed = [entry for entry in logs if entry["event"] == "sms_failed"]
@@ -225,7 +211,7 @@ async def test_killed_after_an_sms_sends_it_once(
     samples: SampleSet, bus: Bus, nats_server: NatsServer, fake: FakeTwilio, tmp_path: Path
 ) -> None:
     events = history(samples)
-    await publish(bus, events)
+    await publish_all(bus, events)
     env = {
         **os.environ,
         "NEMSTREAM_NATS_URL": nats_server.url,
@@ -258,9 +244,8 @@ async def test_killed_after_an_sms_sends_it_once(
     try:
 
         async def done() -> bool:
-            return len(fake.accepted) >= len(expected_texts(events)) * len(TO) and await drained(
-                bus
-            )
+            every = len(expected_texts(events)) * len(TO)
+            return len(fake.accepted) >= every and await consumer_drained(bus, "alerts")
 
         await wait_until(done, within=90)
     finally:
@@ -287,13 +272,13 @@ async def test_freshness_alerts_when_a_feed_goes_quiet_and_recovers(
         alerts = PriceAlerts(settings, bus)
         kv = await alerts.start()
         freshness = Freshness(settings, bus, kv, SmsSender(settings), MailSender(settings))
-        await publish(bus, events[:1])
+        await publish_all(bus, events[:1])
         assert await freshness.check() == []  # just published: fresh
         later = datetime.now(UTC) + timedelta(seconds=60)
         (stale,) = await freshness.check(now=later)
         assert stale.startswith("⏳ NEM data stale: no dispatch data for")
         assert await freshness.check(now=later) == []  # once, not every check
-        await publish(bus, events[1:2])
+        await publish_all(bus, events[1:2])
         (fresh,) = await freshness.check()
         assert fresh.startswith("✅ NEM data flowing again: dispatch")
         await inbox_has(inbox, 2)
@@ -310,7 +295,7 @@ async def inbox_has(inbox: Inbox, count: int) -> None:
 
 async def test_daily_summary_mails_once(samples: SampleSet, bus: Bus, fake: FakeTwilio) -> None:
     events = history(samples)
-    await publish(bus, events)
+    await publish_all(bus, events)
     with running_smtp() as inbox:
         settings = settings_for(
             fake,
@@ -320,7 +305,7 @@ async def test_daily_summary_mails_once(samples: SampleSet, bus: Bus, fake: Fake
             alert_email_to="ops@example.org",
         )
         alerts = PriceAlerts(settings, bus)
-        await run_until_drained(bus, alerts)
+        await run_until_drained(bus, alerts.loop, within=90)
         assert alerts.kv is not None
         day = datetime(2026, 3, 3, 9, tzinfo=NEM_TZ)
         assert (
@@ -339,12 +324,12 @@ async def test_daily_summary_mails_once(samples: SampleSet, bus: Bus, fake: Fake
 
 async def test_without_credentials_texts_are_logged_not_sent(samples: SampleSet, bus: Bus) -> None:
     events = history(samples)[: 12 * 24 * 2]
-    await publish(bus, events)
+    await publish_all(bus, events)
     settings = AlertSettings(alert_sms_to=",".join(TO), alert_max_age_s=1e10, metrics_port=-1)
     alerts = PriceAlerts(settings, bus)
     assert alerts.sms.dry_run
     with capture_logs() as logs:
-        await run_until_drained(bus, alerts)
+        await run_until_drained(bus, alerts.loop, within=90)
     dry = [e for e in logs if e["event"] == "sms_dry_run"]
     assert [e["body"] for e in dry][: len(TO)] == ["⚠️ HIGH PRICE SA1 $1,500.00/MWh at 18:00"] * 2
     assert all(e["to"].startswith("…") for e in dry)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from pathlib import Path
 
 import httpx
@@ -11,20 +10,14 @@ import httpx
 from nemstream_bus import BusSettings, NatsServer
 from nemstream_fetcher import run_fetcher
 from nemstream_mirror import RunningMirror
-from nemstream_testing import wait_until
+from nemstream_testing import free_port, wait_until
 from tests.integration.fetch_support import nemweb, settings
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_health_readiness_and_metrics(
     mirror: RunningMirror, nats_server: NatsServer, tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     stop = asyncio.Event()
     service = asyncio.create_task(
         run_fetcher(

@@ -19,7 +19,7 @@ from nemstream_mailer import DuidMailer, MailerSettings, kv_key, registry_change
 from nemstream_mms import iter_reports
 from nemstream_notify import MailError, MailSender
 from nemstream_registry import build_registry
-from nemstream_testing import SampleSet, stream_messages, wait_until
+from nemstream_testing import SampleSet, publish_all, run_until_drained, stream_messages
 from nemstream_testing.smtp import Inbox, running_smtp
 
 SCADA = "PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip"
@@ -66,27 +66,6 @@ def settings_for(inbox: Inbox, **overrides: object) -> MailerSettings:
     return MailerSettings(**options)  # type: ignore[arg-type]
 
 
-async def publish(bus: Bus, items: list[Event], *, id_prefix: str = "") -> None:
-    for event in items:
-        await bus.publish(event.subject, event.message, msg_id=id_prefix + event.msg_id)
-
-
-async def consume(bus: Bus, mailer: DuidMailer) -> None:
-    task = asyncio.create_task(mailer.loop.run())
-    try:
-
-        async def done() -> bool:
-            if not mailer.loop.bound:
-                return False
-            info = await bus.js.consumer_info("NEM", mailer.settings.mailer_durable)
-            return bool(info.num_pending == 0 and info.num_ack_pending == 0)
-
-        await wait_until(done, within=30)
-    finally:
-        mailer.loop.stop.set()
-        await task
-
-
 def expected_new(samples: SampleSet, registry: pl.DataFrame) -> list[str]:
     (event,) = scada_events(samples)
     known = set(registry["duid"])
@@ -103,8 +82,8 @@ async def mailer(bus: Bus, inbox: Inbox, registry: pl.DataFrame) -> AsyncIterato
 async def test_new_duids_are_mailed_once_in_one_batch(
     samples: SampleSet, bus: Bus, inbox: Inbox, mailer: DuidMailer, registry: pl.DataFrame
 ) -> None:
-    await publish(bus, scada_events(samples))
-    await consume(bus, mailer)
+    await publish_all(bus, scada_events(samples))
+    await run_until_drained(bus, mailer.loop)
     new = expected_new(samples, registry)
     assert set(REMOVED) <= set(new)  # the removed units, and any the 2026 list no longer has
     with capture_logs() as logs:
@@ -126,19 +105,19 @@ async def test_new_duids_are_mailed_once_in_one_batch(
     ]
     assert sorted(a.duid for a in announced) == new and not any(a.in_registry for a in announced)
     # the same interval again (a replay, a redelivery): nothing new, no mail
-    await publish(bus, scada_events(samples), id_prefix="replay:")
-    await consume(bus, DuidMailer(settings_for(inbox), bus, registry))
+    await publish_all(bus, scada_events(samples), id_prefix="replay:")
+    await run_until_drained(bus, DuidMailer(settings_for(inbox), bus, registry).loop)
     assert await mailer.flush() == [] and len(inbox.messages) == 1
 
 
 async def test_two_replicas_announce_each_duid_once(
     samples: SampleSet, bus: Bus, inbox: Inbox, registry: pl.DataFrame
 ) -> None:
-    await publish(bus, scada_events(samples))
+    await publish_all(bus, scada_events(samples))
     # worst case: each replica has its own consumer and sees every message
     one = DuidMailer(settings_for(inbox, mailer_durable="mailer-a"), bus, registry)
     two = DuidMailer(settings_for(inbox, mailer_durable="mailer-b"), bus, registry)
-    await asyncio.gather(consume(bus, one), consume(bus, two))
+    await asyncio.gather(run_until_drained(bus, one.loop), run_until_drained(bus, two.loop))
     results = await asyncio.gather(one.flush(), two.flush())
     assert sorted(results, key=len) == [[], expected_new(samples, registry)]
     assert len(inbox.messages) == 1
@@ -149,9 +128,9 @@ async def test_two_replicas_announce_each_duid_once(
 async def test_mail_survives_smtp_failures_and_restarts(
     samples: SampleSet, bus: Bus, inbox: Inbox, registry: pl.DataFrame
 ) -> None:
-    await publish(bus, scada_events(samples))
+    await publish_all(bus, scada_events(samples))
     first = DuidMailer(settings_for(inbox, mailer_window_s=3600), bus, registry)
-    await consume(bus, first)
+    await run_until_drained(bus, first.loop)
     assert await first.flush() == []  # inside the batching window: waits
     inbox.refuse = 2  # 451 twice: retried with back-off
     second = DuidMailer(settings_for(inbox), bus, registry)  # a new process, same KV outbox

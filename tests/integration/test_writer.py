@@ -21,7 +21,7 @@ from nemstream_fetcher import Event, feed_of_report, report_events
 from nemstream_mms import iter_reports
 from nemstream_query import Query, QuerySettings
 from nemstream_store import TABLES, TableReader
-from nemstream_testing import SampleSet, wait_until
+from nemstream_testing import SampleSet, publish_all, wait_until
 from nemstream_writer import Writer, WriterSettings
 
 FILES = [
@@ -42,11 +42,6 @@ def events(samples: SampleSet, names: list[str]) -> list[Event]:
             assert feed is not None
             out += report_events(feed, report)
     return out
-
-
-async def publish(bus: Bus, items: list[Event], *, id_prefix: str = "") -> None:
-    for event in items:
-        await bus.publish(event.subject, event.message, msg_id=id_prefix + event.msg_id)
 
 
 def rows(store: Path, table: str) -> pl.DataFrame:
@@ -80,8 +75,8 @@ async def test_events_land_once_with_duplicates_and_out_of_order(
     samples: SampleSet, bus: Bus, writer: Writer
 ) -> None:
     live = events(samples, FILES)
-    await publish(bus, list(reversed(live)))  # out of order
-    await publish(bus, live, id_prefix="again:")  # the same data under other ids (a replay)
+    await publish_all(bus, list(reversed(live)))  # out of order
+    await publish_all(bus, live, id_prefix="again:")  # the same data under other ids (a replay)
     store = writer.settings.store_dir
 
     async def all_in() -> bool:
@@ -104,7 +99,7 @@ async def test_invalid_event_is_dead_lettered_and_the_rest_continue(
     body = json.loads(good[0].message.model_dump_json())
     body["rows"][0]["rrp"] = "not a price"
     await bus.publish(good[0].subject, json.dumps(body).encode(), msg_id="bad")
-    await publish(bus, good)
+    await publish_all(bus, good)
 
     async def stored() -> bool:
         return rows(writer.settings.store_dir, "trading_prices").height == 5
@@ -133,7 +128,7 @@ async def test_unwritable_store_naks_alarms_and_recovers(
     blocker = writer.settings.store_dir / "trading_prices"
     blocker.parent.mkdir(parents=True, exist_ok=True)
     blocker.write_text("a file where the table's folder should be: writes fail")
-    await publish(bus, events(samples, ["PUBLIC_TRADINGIS_202403031335_0000000412683134.zip"]))
+    await publish_all(bus, events(samples, ["PUBLIC_TRADINGIS_202403031335_0000000412683134.zip"]))
 
     async def alarmed() -> bool:
         return not writer.writable and UNWRITABLE._value.get() == 1
@@ -174,7 +169,7 @@ async def test_writer_killed_mid_batch_loses_and_doubles_nothing(
     samples: SampleSet, bus: Bus, nats_server: NatsServer, tmp_path: Path, point: str
 ) -> None:
     month = events(samples, [MONTHLY])  # 1440 intervals of real prices
-    await publish(bus, month)
+    await publish_all(bus, month)
     crashed = await _writer_process(nats_server, tmp_path, NEMSTREAM_WRITER_CRASH_AT=point)
     _, stderr = await asyncio.wait_for(crashed.communicate(), 60)
     assert crashed.returncode == 86, stderr[-2000:]
@@ -239,7 +234,7 @@ async def test_readers_never_fail_during_writes_and_compactions(
     reading = asyncio.create_task(read_continuously())
     try:
         for start in range(0, len(month), 60):
-            await publish(bus, month[start : start + 60])
+            await publish_all(bus, month[start : start + 60])
             await asyncio.sleep(0.05)
 
         async def all_in() -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +88,6 @@ class Engine:
         self, table: str, start: datetime | None = None, end: datetime | None = None
     ) -> list[str]:
         """The table's current parts that may hold (start, end] (an empty stand-in if none)."""
-        if table in (DAILY, DAILY_ROOFTOP) and start is not None:
-            start -= timedelta(days=1)  # the rollup's parts bound dates, not interval endings
         return self.reader.files(table, start, end) or [self._empty[table]]
 
     def empty(self, table: str) -> list[str]:

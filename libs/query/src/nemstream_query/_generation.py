@@ -144,8 +144,7 @@ def generation(
     chosen = resolution or policy.choose(start, end)
     params: dict[str, Any] = {"start": start, "end": end, "regions": list(regions)}
     if chosen is Resolution.DAILY:
-        answer = _daily(engine, params, start, end, rooftop)
-        return answer
+        return _daily(engine, params, start, end, rooftop)
     primary, other = ("scada5", "scada30") if chosen is Resolution.FIVE else ("scada30", "scada5")
     frame = _shape(
         engine.frame(_sql.GENERATION, {**params, "files": engine.files(primary, start, end)}),

@@ -110,7 +110,7 @@ def price_stats(
     hours at negative, ≥ 300 and ≥ 1,000 $/MWh prices."""
     files5 = engine.files("prices5", start, end)
     params: dict[str, Any] = {"start": start, "end": end, "regions": list(regions)}
-    sql, files30 = _sql.PRICE_STATS, engine.files("prices30", start, end)
+    sql = _sql.PRICE_STATS
     edge = newest(engine, "prices5", "prices30")
     if edge is not None:  # half-hours are merged in only where 5-minute prices are missing
         edge = align_down(min(end, edge), 5)
@@ -118,7 +118,7 @@ def price_stats(
         if present >= len(expected(start, edge, 5)):
             sql = _sql.PRICE_STATS_5
     if sql is _sql.PRICE_STATS:
-        params["files30"] = files30
+        params["files30"] = engine.files("prices30", start, end)
     stats = engine.frame(sql, {**params, "files5": files5})
     if stats.is_empty():
         return stats.drop("q").with_columns(

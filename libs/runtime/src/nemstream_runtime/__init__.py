@@ -8,6 +8,7 @@ from nemstream_runtime._service import (
     bound_port,
     health_app,
     health_server,
+    serving,
     stop_on_signals,
 )
 from nemstream_runtime._settings import ENV_PREFIX, NemstreamSettings
@@ -22,5 +23,6 @@ __all__ = [
     "get_logger",
     "health_app",
     "health_server",
+    "serving",
     "stop_on_signals",
 ]

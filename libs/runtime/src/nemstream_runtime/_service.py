@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -71,21 +72,19 @@ def health_app(health: Health, service: str) -> Starlette:
 
 
 @contextlib.asynccontextmanager
-async def health_server(
-    health: Health, service: str, *, port: int, host: str = "0.0.0.0"
-) -> AsyncIterator[uvicorn.Server | None]:
-    """Serve the health port for a block (port 0: a free port; a negative port: none)."""
-    if port < 0:
-        yield None
-        return
+async def serving(
+    app: Any, *, host: str = "127.0.0.1", port: int = 0, lifespan: str = "auto"
+) -> AsyncIterator[uvicorn.Server]:
+    """Serve an ASGI app in this event loop for a block, from the moment it listens (port 0: a
+    free port, see `bound_port`). The service keeps its own signal handling."""
     config = uvicorn.Config(
-        health_app(health, service),
+        app,
         host=host,
         port=port,
         log_level="warning",
         access_log=False,
         server_header=False,
-        lifespan="off",
+        lifespan=lifespan,  # type: ignore[arg-type]
     )
     server = uvicorn.Server(config)
     server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
@@ -94,14 +93,26 @@ async def health_server(
         await asyncio.sleep(0.01)
     if task.done():
         task.result()
-    bound = server.servers[0].sockets[0].getsockname()[1]
-    log.info("health_port_ready", service=service, port=bound)
+        raise RuntimeError("server stopped before it started")
     try:
         yield server
     finally:
         server.should_exit = True
         with contextlib.suppress(Exception):
             await task
+
+
+@contextlib.asynccontextmanager
+async def health_server(
+    health: Health, service: str, *, port: int, host: str = "0.0.0.0"
+) -> AsyncIterator[uvicorn.Server | None]:
+    """Serve the health port for a block (port 0: a free port; a negative port: none)."""
+    if port < 0:
+        yield None
+        return
+    async with serving(health_app(health, service), host=host, port=port, lifespan="off") as server:
+        log.info("health_port_ready", service=service, port=bound_port(server))
+        yield server
 
 
 def bound_port(server: uvicorn.Server | None) -> int | None:

@@ -13,7 +13,7 @@ import json
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 MANIFEST = "_manifest.json"
@@ -36,8 +36,12 @@ class Part:
         return self.level > 0
 
     def overlaps(self, start: datetime | None, end: datetime | None) -> bool:
-        """Whether the part may hold intervals in [start, end]."""
-        if start is not None and self.last < start.isoformat():
+        """Whether the part may hold intervals in [start, end]. A rollup part's bounds are
+        trading days: the day ``d`` holds intervals up to ``d + 1`` 00:00."""
+        last = self.last
+        if "T" not in last:  # a date
+            last = (date.fromisoformat(last) + timedelta(days=1)).isoformat() + "T00:00:00"
+        if start is not None and last < start.isoformat():
             return False
         return not (end is not None and self.first > end.isoformat())
 

@@ -1,19 +1,33 @@
 """Shared test helpers: where the real NEMWeb samples are, and loopback servers for tests."""
 
+from nemstream_testing.net import free_port
 from nemstream_testing.samples import (
     SAMPLES_ENV,
     SampleSet,
     find_samples_dir,
     repo_root,
 )
-from nemstream_testing.waiting import Stored, stream_messages, wait_until
+from nemstream_testing.waiting import (
+    Publishable,
+    Stored,
+    consumer_drained,
+    publish_all,
+    run_until_drained,
+    stream_messages,
+    wait_until,
+)
 
 __all__ = [
     "SAMPLES_ENV",
+    "Publishable",
     "SampleSet",
     "Stored",
+    "consumer_drained",
     "find_samples_dir",
+    "free_port",
+    "publish_all",
     "repo_root",
+    "run_until_drained",
     "stream_messages",
     "wait_until",
 ]

@@ -4,7 +4,6 @@ time with the openssl command) and required authentication."""
 
 from __future__ import annotations
 
-import socket
 import ssl
 import subprocess
 import tempfile
@@ -19,6 +18,8 @@ from typing import Any, Literal
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
+
+from nemstream_testing.net import free_port
 
 
 @dataclass(slots=True)
@@ -43,12 +44,6 @@ class Inbox:
         assert isinstance(message, EmailMessage)
         self.messages.append(message)
         return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def self_signed(folder: Path, host: str = "127.0.0.1") -> tuple[Path, Path]:
@@ -86,7 +81,7 @@ def running_smtp(
 ) -> Iterator[Inbox]:
     """An aiosmtpd server on a free loopback port for the duration of a block; with `users`,
     AUTH is required (over TLS). The inbox's `ca_file` is the certificate to trust."""
-    inbox = Inbox(port=_free_port())
+    inbox = Inbox(port=free_port())
     kwargs: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="nemstream-smtp-") as scratch:
         if tls != "none":

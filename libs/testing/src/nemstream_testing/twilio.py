@@ -12,11 +12,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from nemstream_runtime import bound_port, serving
 
 
 @dataclass(slots=True)
@@ -48,6 +49,7 @@ class FakeTwilio:
     accepted: list[SmsRequest] = field(default_factory=list)
     refused: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     failures: list[tuple[int, str | None]] = field(default_factory=list)  # (status, only this To)
+    refusing: dict[str, int] = field(default_factory=dict)  # To -> status, every time
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     def fail_next(self, status: int, count: int = 1, *, to: str | None = None) -> None:
@@ -56,7 +58,17 @@ class FakeTwilio:
 
     def fail_always(self, status: int, *, to: str) -> None:
         """Answer every request to `to` with `status`."""
-        self.failures.extend([(status, to)] * 1000)
+        self.refusing[to] = status
+
+    def failure_for(self, to: str) -> int | None:
+        """The status the next request to `to` fails with (None: it succeeds)."""
+        if to in self.refusing:
+            return self.refusing[to]
+        for index, (status, only) in enumerate(self.failures):
+            if only is None or only == to:
+                del self.failures[index]
+                return status
+        return None
 
 
 def create_app(fake: FakeTwilio) -> Starlette:
@@ -68,14 +80,13 @@ def create_app(fake: FakeTwilio) -> Starlette:
         if request.headers.get("authorization") != f"Basic {expected}":
             return JSONResponse({"code": 20003, "message": "Authenticate", "status": 401}, 401)
         form = dict(parse_qsl((await request.body()).decode(), keep_blank_values=True))
-        for index, (status, to) in enumerate(fake.failures):
-            if to is None or to == form.get("To"):
-                del fake.failures[index]
-                fake.refused.append((status, form))
-                code = 21211 if status == 400 else 20500
-                return JSONResponse(
-                    {"code": code, "message": f"fake failure {status}", "status": status}, status
-                )
+        status = fake.failure_for(form.get("To", ""))
+        if status is not None:
+            fake.refused.append((status, form))
+            code = 21211 if status == 400 else 20500
+            return JSONResponse(
+                {"code": code, "message": f"fake failure {status}", "status": status}, status
+            )
         fake.accepted.append(SmsRequest(account, form, time.time()))
         fake.arrived.set()
         sid = "SM" + uuid.uuid4().hex
@@ -104,20 +115,6 @@ def create_app(fake: FakeTwilio) -> Starlette:
 async def running_fake_twilio(port: int = 0) -> AsyncIterator[FakeTwilio]:
     """Serve the fake on a free loopback port for the duration of a block."""
     fake = FakeTwilio()
-    config = uvicorn.Config(
-        create_app(fake), host="127.0.0.1", port=port, log_level="warning", access_log=False
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("fake Twilio stopped before it started")
-            await asyncio.sleep(0.01)
-        bound = server.servers[0].sockets[0].getsockname()[1]
-        fake.url = f"http://127.0.0.1:{bound}"
+    async with serving(create_app(fake), port=port) as server:
+        fake.url = f"http://127.0.0.1:{bound_port(server)}"
         yield fake
-    finally:
-        server.should_exit = True
-        await task

@@ -1,16 +1,18 @@
-"""Waiting in tests without bare sleeps: a bounded poll of a condition, and stream reading."""
+"""Waiting in tests without bare sleeps: a bounded poll of a condition, publishing events and
+running a consumer until it has handled them, and stream reading."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from nats.js.errors import NotFoundError
+from pydantic import BaseModel
 
-from nemstream_bus import Bus
+from nemstream_bus import Bus, ConsumeLoop
 
 
 async def wait_until(check: Callable[[], Awaitable[bool]], *, within: float = 20.0) -> None:
@@ -18,6 +20,43 @@ async def wait_until(check: Callable[[], Awaitable[bool]], *, within: float = 20
     async with asyncio.timeout(within):
         while not await check():  # noqa: ASYNC110 - the condition lives in another process
             await asyncio.sleep(0.05)
+
+
+class Publishable(Protocol):
+    """What a fetcher event gives: subject, message id, message."""
+
+    @property
+    def subject(self) -> str: ...
+    @property
+    def msg_id(self) -> str: ...
+    @property
+    def message(self) -> BaseModel: ...
+
+
+async def publish_all(bus: Bus, items: Iterable[Publishable], *, id_prefix: str = "") -> None:
+    """Publish events in order (`id_prefix` makes new ids: a replay after the dedupe window)."""
+    for item in items:
+        await bus.publish(item.subject, item.message, msg_id=id_prefix + item.msg_id)
+
+
+async def consumer_drained(bus: Bus, durable: str) -> bool:
+    """Whether a durable consumer has nothing pending and nothing unacknowledged."""
+    info = await bus.js.consumer_info(bus.settings.stream_name, durable)
+    return bool(info.num_pending == 0 and info.num_ack_pending == 0)
+
+
+async def run_until_drained(bus: Bus, loop: ConsumeLoop, *, within: float = 30.0) -> None:
+    """Run a consume loop until its consumer has handled everything published, then stop it."""
+    task = asyncio.create_task(loop.run())
+    try:
+
+        async def done() -> bool:
+            return loop.bound and await consumer_drained(bus, loop.spec.durable)
+
+        await wait_until(done, within=within)
+    finally:
+        loop.stop.set()
+        await task
 
 
 @dataclass(frozen=True, slots=True)

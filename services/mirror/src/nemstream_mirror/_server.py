@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import uvicorn
 
 from nemstream_mirror._app import MirrorState, create_app
+from nemstream_runtime import serving
 
 
 def serve(
@@ -62,18 +62,5 @@ async def running_mirror(
         require_user_agent=require_user_agent,
         auto_release=auto_release,
     )
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", access_log=False, server_header=False
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("mirror stopped before it started")
-            await asyncio.sleep(0.01)
+    async with serving(app, port=port) as server:
         yield RunningMirror(server, app.state.mirror)
-    finally:
-        server.should_exit = True
-        await task
