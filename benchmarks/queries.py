@@ -289,7 +289,6 @@ async def writer_burst(target: Path, end: datetime, hours: int) -> dict[str, Any
     from nemstream_contracts import (
         DISPATCH_INTERCONNECTOR,
         DISPATCH_PRICE,
-        NEM_TZ,
         SCADA_UNIT,
         DispatchInterconnector,
         DispatchPrice,
@@ -299,6 +298,7 @@ async def writer_burst(target: Path, end: datetime, hours: int) -> dict[str, Any
         UnitScadaRow,
         message_id,
     )
+    from nemstream_market import NEM_TZ
     from nemstream_testing import free_port
     from nemstream_writer import WriterSettings, consumer_spec
 

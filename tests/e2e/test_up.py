@@ -67,7 +67,7 @@ async def test_up_offline_delivers_every_sample_interval(
 
         await wait_until(nats_up, within=60)
         bus = await connect(
-            BusSettings(nats_url=f"nats://127.0.0.1:{nats_port}"), name="e2e", first_attempts=20
+            BusSettings(nats_url=f"nats://127.0.0.1:{nats_port}"), name="e2e", wait_s=10
         )
         try:
 

@@ -27,8 +27,9 @@ from nemstream_alerts import (
     send_summary,
 )
 from nemstream_bus import Bus, NatsServer
-from nemstream_contracts import ALERTS_PRICE, NEM_TZ, DispatchPrice, PriceAlert
+from nemstream_contracts import ALERTS_PRICE, DispatchPrice, PriceAlert
 from nemstream_fetcher import Event, report_events
+from nemstream_market import NEM_TZ
 from nemstream_mms import iter_reports
 from nemstream_notify import MailSender, SmsSender
 from nemstream_testing import (
@@ -92,6 +93,7 @@ def real_price(events: list[Event], region: str, at: datetime) -> float:
 def expected_texts(events: list[Event]) -> list[str]:
     sa_recover, nsw_recover, sa_recover_2 = (real_price(events, r, t) for r, t in RECOVERIES)
     assert max(sa_recover, nsw_recover, sa_recover_2) < 300  # real prices: they recover
+    assert sa_recover_2 < 0  # a real negative price, written -$4.04/MWh
     return [
         "⚠️ HIGH PRICE SA1 $1,500.00/MWh at 18:00",
         "🚨🚨🚨 EXTREME PRICE SA1 $12,000.00/MWh at 18:05",
@@ -99,7 +101,7 @@ def expected_texts(events: list[Event]) -> list[str]:
         "🚨🚨🚨 EXTREME PRICE NSW1 $15,000.00/MWh at 08:00",
         f"✅ Price recovered NSW1 ${nsw_recover:,.2f}/MWh at 08:10",
         "⚠️ HIGH PRICE SA1 $1,200.00/MWh at 12:00",
-        f"✅ Price recovered SA1 ${sa_recover_2:,.2f}/MWh at 12:15",
+        f"✅ Price recovered SA1 -${-sa_recover_2:,.2f}/MWh at 12:15",
     ]
 
 
@@ -236,7 +238,7 @@ async def test_killed_after_an_sms_sends_it_once(
             stderr=asyncio.subprocess.PIPE,
         )
 
-    crashed = await service(NEMSTREAM_ALERTS_CRASH_AT="sms_recorded")
+    crashed = await service(NEMSTREAM_CRASH_AT="sms_recorded")
     _, stderr = await asyncio.wait_for(crashed.communicate(), 60)
     assert crashed.returncode == 86, stderr.decode()[-2000:]
     assert len(fake.accepted) == 1  # the first text went, then the process died

@@ -116,8 +116,8 @@ async def test_messages_that_keep_failing_are_dead_lettered_by_the_advisory(bus:
 
 
 async def test_server_restart_loses_and_doubles_nothing(nats_server: NatsServer) -> None:
-    producer = await connect(BusSettings(nats_url=nats_server.url), name="p", first_attempts=3)
-    consumer = await connect(BusSettings(nats_url=nats_server.url), name="c", first_attempts=3)
+    producer = await connect(BusSettings(nats_url=nats_server.url), name="p", wait_s=10)
+    consumer = await connect(BusSettings(nats_url=nats_server.url), name="c", wait_s=10)
     received: list[bytes] = []
 
     async def handler(message: Msg) -> None:

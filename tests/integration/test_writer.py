@@ -170,7 +170,7 @@ async def test_writer_killed_mid_batch_loses_and_doubles_nothing(
 ) -> None:
     month = events(samples, [MONTHLY])  # 1440 intervals of real prices
     await publish_all(bus, month)
-    crashed = await _writer_process(nats_server, tmp_path, NEMSTREAM_WRITER_CRASH_AT=point)
+    crashed = await _writer_process(nats_server, tmp_path, NEMSTREAM_CRASH_AT=point)
     _, stderr = await asyncio.wait_for(crashed.communicate(), 60)
     assert crashed.returncode == 86, stderr[-2000:]
     survivor = await _writer_process(nats_server, tmp_path)

@@ -14,7 +14,6 @@ from pydantic import ValidationError
 
 from nemstream_contracts import (
     DISPATCH_PRICE,
-    NEM_TZ,
     SUBJECTS,
     DispatchPrice,
     UnitScada,
@@ -23,6 +22,7 @@ from nemstream_contracts import (
     schema_documents,
 )
 from nemstream_fetcher import feed_of_report, report_events, source_file
+from nemstream_market import NEM_TZ
 from nemstream_mms import iter_reports
 from nemstream_testing import SampleSet, repo_root
 

@@ -16,8 +16,9 @@ import polars as pl
 import pytest
 
 from nemstream_aggregator import archive_aggregates
-from nemstream_contracts import NEM_TZ, SCADA_UNIT_30MIN, MeanRow, ThirtyMinute, UnitScada
+from nemstream_contracts import SCADA_UNIT_30MIN, MeanRow, ThirtyMinute, UnitScada
 from nemstream_fetcher import feed_of_report, report_events
+from nemstream_market import NEM_TZ
 from nemstream_mms import iter_reports, read_report, views
 from nemstream_query import Policy, Query, QuerySettings, Resolution, by_fuel, five_minute
 from nemstream_registry import build_registry
@@ -182,6 +183,9 @@ def test_prices_at_five_minutes_fill_a_gap_from_half_hours_once(
     assert five.filter(pl.col("interval").is_between(*PRICE_GAP, closed="right")).is_empty()
     assert answer.filled == thirty.height == 48
     assert frame["minutes"].sum() == 48 * 60  # every minute of the range counted once
+    # a 5-minute price is one of one; the archive's half-hours of the gap day are whole
+    assert (five["intervals"] == 1).all() and (thirty["intervals"] == 6).all()
+    assert frame["complete"].all() and answer.partial == 0
     real = real_prices(samples).filter(pl.col("regionid") == "NSW1")
     joined = thirty.join(half_hour_means(real), left_on="interval", right_on="settlementdate")
     assert joined.height == 48
@@ -208,6 +212,11 @@ def test_prices_at_thirty_minutes_fill_from_five_minute_means(
     assert frame.filter(pl.col("interval") <= THIRTY_UNTIL).height == 25  # stored half-hours
     assert answer.filled == 48 and "prices5" in answer.sources  # 30 Mar 12:30 to 31 Mar 12:00
     assert frame.height == 25 + 48
+    # that first half-hour is a mean of one 5-minute price, not six: the answer says so
+    assert frame.filter(~pl.col("complete")).select("interval", "intervals").rows() == [
+        (datetime(2026, 3, 30), 1)
+    ]
+    assert (frame.filter(pl.col("complete"))["intervals"] == 6).all()
     real = real_prices(samples).filter(pl.col("regionid") == "SA1")
     joined = frame.join(half_hour_means(real), left_on="interval", right_on="settlementdate")
     assert joined.height == frame.height
@@ -228,6 +237,10 @@ def test_price_stats_match_the_archive(query: Query, samples: SampleSet) -> None
         outside = own.filter(~in_gap)
         assert row["intervals5"] == outside.height
         assert row["intervals30"] == 48  # the day without 5-minute prices, from half-hours
+        # every 5-minute price the month's statistics stand on (the half-hours' six each),
+        # against the month's intervals up to the newest price: the sample holds five days
+        assert row["intervals"] == outside.height + 48 * 6 == own.height
+        assert row["expected"] == 31 * 288 and not row["complete"]
         assert row["hours"] == pytest.approx(own.height * 5 / 60)
         # half-hour means weighted by their length keep the time-weighted mean exactly
         assert row["mean"] == pytest.approx(own["rrp"].mean(), rel=1e-9)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,7 +13,8 @@ from typing import Any
 
 import nats
 from nats.aio.client import Client
-from nats.errors import NoServersError
+from nats.errors import ConnectionReconnectingError, NoRespondersError, NoServersError
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import (
     AckPolicy,
@@ -23,7 +25,7 @@ from nats.js.api import (
     StorageType,
     StreamConfig,
 )
-from nats.js.errors import BucketNotFoundError, NotFoundError
+from nats.js.errors import BucketNotFoundError, NotFoundError, ServiceUnavailableError
 from nats.js.kv import KeyValue
 from prometheus_client import Counter, Gauge
 from pydantic import BaseModel, Field
@@ -39,6 +41,19 @@ PUBLISHED = Counter("nemstream_bus_published", "Messages published", ["subject",
 DEAD_LETTER_STREAM = "NEM_DEADLETTER"
 DEAD_LETTER_PREFIX = "deadletter"
 
+_RETRYABLE = (
+    NatsTimeoutError,
+    NoRespondersError,
+    ConnectionReconnectingError,
+    ServiceUnavailableError,
+    TimeoutError,
+)
+"""Publish failures of a server restarting or a leader moving: worth another try."""
+
+
+class BusUnavailable(RuntimeError):
+    """NATS could not be reached in the time allowed (one-shot commands say so and exit)."""
+
 
 class BusSettings(NemstreamSettings):
     """How to reach NATS and how the NEM stream is kept."""
@@ -50,6 +65,12 @@ class BusSettings(NemstreamSettings):
         600.0, gt=0, description="Nats-Msg-Id de-duplication window (seconds)"
     )
     stream_replicas: int = Field(1, ge=1, description="stream replicas (clustered NATS)")
+    nats_connect_timeout_s: float = Field(
+        10.0, gt=0, description="one-shot commands: how long to wait for NATS before giving up"
+    )
+    publish_retry_s: float = Field(
+        60.0, ge=0, description="one-shot commands: how long a publish retries through a restart"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +104,11 @@ class ConsumerSpec:
 class Bus:
     """A connection to NATS with JetStream, and nemstream's declarations on it."""
 
-    def __init__(self, nc: Client, settings: BusSettings) -> None:
+    def __init__(self, nc: Client, settings: BusSettings, *, publish_retry_s: float = 0.0) -> None:
         self.nc = nc
         self.js: JetStreamContext = nc.jetstream()
         self.settings = settings
+        self.publish_retry_s = publish_retry_s  # services: 0, their callers retry the whole file
 
     @property
     def connected(self) -> bool:
@@ -172,9 +194,22 @@ class Bus:
 
     async def publish(self, subject: str, body: bytes | BaseModel, *, msg_id: str) -> bool:
         """Publish to the stream with a deterministic ``Nats-Msg-Id``; returns False when the
-        stream already had that id (a duplicate, dropped by the server)."""
+        stream already had that id (a duplicate, dropped by the server). Retries through a
+        server restart for `publish_retry_s` (the id makes a retry safe), then raises."""
         payload = body.model_dump_json().encode() if isinstance(body, BaseModel) else body
-        ack = await self.js.publish(subject, payload, headers={"Nats-Msg-Id": msg_id})
+        deadline = time.monotonic() + self.publish_retry_s
+        pause = 0.25
+        while True:
+            try:
+                ack = await self.js.publish(subject, payload, headers={"Nats-Msg-Id": msg_id})
+                break
+            except _RETRYABLE as exc:
+                if time.monotonic() + pause > deadline:
+                    PUBLISHED.labels(subject, "failed").inc()
+                    raise
+                log.warning("publish_retry", subject=subject, msg_id=msg_id, error=repr(exc))
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
         outcome = "duplicate" if ack.duplicate else "stored"
         PUBLISHED.labels(subject, outcome).inc()
         return not ack.duplicate
@@ -209,13 +244,14 @@ async def connect(
     *,
     name: str = "nemstream",
     servers: Sequence[str] | None = None,
-    first_attempts: int | None = None,
+    wait_s: float | None = None,
 ) -> Bus:
     """Connect to NATS and keep reconnecting forever, every connection event logged and counted.
 
-    A server that is not up yet is waited for (with back-off) rather than failing the service:
-    `first_attempts` bounds that wait (None: forever)."""
+    A server that is not up yet is waited for (with back-off) rather than failing the service;
+    `wait_s` bounds that wait (None: forever), after which `BusUnavailable` says what to do."""
     settings = settings or BusSettings()
+    urls = list(servers) if servers else [settings.nats_url]
 
     async def disconnected() -> None:
         CONNECTED.set(0)
@@ -236,16 +272,17 @@ async def connect(
         CONNECTION_EVENTS.labels("closed").inc()
         log.info("nats_closed", client=name)
 
+    deadline = None if wait_s is None else time.monotonic() + wait_s
     attempt, pause = 0, 0.5
     while True:
         attempt += 1
         try:
             nc = await nats.connect(
-                servers=list(servers) if servers else [settings.nats_url],
+                servers=urls,
                 name=name,
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=0.5,
-                connect_timeout=5,
+                connect_timeout=5 if deadline is None else max(0.5, min(5.0, wait_s or 5.0)),
                 disconnected_cb=disconnected,
                 reconnected_cb=reconnected,
                 error_cb=error,
@@ -253,11 +290,15 @@ async def connect(
             )
             break
         except (NoServersError, OSError, TimeoutError) as exc:
-            if first_attempts is not None and attempt >= first_attempts:
-                raise
-            log.warning("nats_connect_failed", client=name, attempt=attempt, error=repr(exc))
+            if deadline is not None and time.monotonic() + pause > deadline:
+                raise BusUnavailable(
+                    f"cannot reach NATS at {', '.join(urls)} after {wait_s:g} s: is nats-server "
+                    "running? set NEMSTREAM_NATS_URL to where it listens"
+                ) from exc
+            level = log.debug if deadline is not None else log.warning
+            level("nats_connect_failed", client=name, attempt=attempt, error=repr(exc))
             await asyncio.sleep(pause)
-            pause = min(pause * 2, 10.0)
+            pause = min(pause * 2, 10.0 if deadline is None else 1.0)
     CONNECTED.set(1)
     bus = Bus(nc, settings)
     await bus.ensure_streams()

@@ -1,6 +1,9 @@
 """The consume loop every consumer service runs on its durable pull consumer.
 
 A handler processes one message and returns only once its effect is durable; the loop then acks.
+Most handlers are *typed* (`typed`): the loop validates the body against its subject's contract
+first, so a handler receives a model, never bytes, and an invalid body is dead-lettered with the
+validation error as its reason (`decode_message`: the one decode step every consumer shares).
 A handler raises `Permanent` for a message that can never be valid (terminated, dead-lettered)
 and `Transient` for a failure worth retrying (nak'd with back-off); any other exception counts
 as transient, bounded by the consumer's ``max_deliver``, whose advisory is watched: a message
@@ -16,14 +19,17 @@ import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from nats.aio.msg import Msg
 from nats.errors import ConnectionClosedError, NoRespondersError
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.errors import APIError, NotFoundError
 from prometheus_client import Counter, Histogram
+from pydantic import ValidationError
 
 from nemstream_bus._bus import Bus, ConsumerSpec
+from nemstream_contracts import Message, UnknownSubject, decode
 from nemstream_runtime import get_logger
 
 log = get_logger(__name__)
@@ -56,6 +62,60 @@ BatchHandler = Callable[[list[Msg]], Awaitable[dict[int, str]]]
 """Handles a whole fetched batch at once (a writer flushing one file for many messages):
 returns {index in the batch: reason} for messages that can never be valid (terminated and
 dead-lettered); the others are acknowledged. Raising `Transient` retries the whole batch."""
+
+
+M = TypeVar("M", bound=Message)
+
+REASON_MAX = 2000
+"""Longest dead-letter reason kept (a validation error can list every bad row)."""
+
+
+def decode_message(message: Msg, model: type[M] = Message) -> M:  # type: ignore[assignment]
+    """The delivery's body validated against its subject's contract (and `model`), or
+    `Permanent` saying why it never can be: an unknown subject, or the validation errors."""
+    try:
+        event = decode(message.subject, message.data)
+    except UnknownSubject:
+        raise Permanent(f"no contract for subject {message.subject}") from None
+    except ValidationError as exc:
+        raise Permanent(f"invalid {message.subject} message: {exc}"[:REASON_MAX]) from exc
+    if not isinstance(event, model):
+        raise Permanent(f"{message.subject} carries {type(event).__name__}, not {model.__name__}")
+    return event
+
+
+def typed(model: type[M], handle: Callable[[M, Msg], Awaitable[None]]) -> Handler:
+    """A handler that receives the validated message (and the delivery, for its metadata);
+    bodies that fail validation are terminated and dead-lettered before it is called."""
+
+    async def handler(message: Msg) -> None:
+        await handle(decode_message(message, model), message)
+
+    return handler
+
+
+T = TypeVar("T")
+
+
+async def working(messages: list[Msg], work: Awaitable[T], ack_wait_s: float) -> T:
+    """Run `work` on deliveries, telling the server it is still in progress every third of the
+    ack wait, so a slow handler (retrying an SMS) keeps its messages while one that died loses
+    them after the ack wait, not later."""
+    task = asyncio.ensure_future(work)
+    every = max(ack_wait_s / 3, 0.2)
+    try:
+        while True:
+            done, _ = await asyncio.wait({task}, timeout=every)
+            if done:
+                return task.result()
+            for message in messages:
+                with contextlib.suppress(Exception):
+                    await message.in_progress()
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
 
 def _delay(spec: ConsumerSpec, delivered: int) -> float:
@@ -156,7 +216,7 @@ class ConsumeLoop:
         durable = self.spec.durable
         started = time.perf_counter()
         try:
-            invalid = await self.batch_handler(messages)
+            invalid = await working(messages, self.batch_handler(messages), self.spec.ack_wait_s)
         except Transient as exc:
             delivered = max((m.metadata.num_delivered for m in messages if m.metadata), default=1)
             delay = exc.delay_s if exc.delay_s is not None else _delay(self.spec, delivered)
@@ -201,7 +261,7 @@ class ConsumeLoop:
         delivered = message.metadata.num_delivered if message.metadata else 1
         started = time.perf_counter()
         try:
-            await self.handler(message)
+            await working([message], self.handler(message), self.spec.ack_wait_s)
         except Permanent as exc:
             await message.term()
             HANDLED.labels(durable, "terminated").inc()

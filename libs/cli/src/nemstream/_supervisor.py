@@ -17,11 +17,43 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nemstream_bus import NatsServer
-from nemstream_runtime import get_logger
+from nemstream_runtime import LOG_FORMAT_ENV, get_logger, stop_on_signals
 
 log = get_logger(__name__)
 
 _COLOURS = ["36", "32", "33", "35", "34", "31", "96", "92"]
+
+
+SERVICES = (
+    ("write", "nemstream_writer", "nemstream_writer.settings:WriterSettings"),
+    ("aggregate", "nemstream_aggregator", "nemstream_aggregator.settings:AggregatorSettings"),
+    (
+        "alerts",
+        "nemstream_alerts",
+        "nemstream_alerts.settings:AlertSettings",
+    ),  # dry run until Twilio
+    ("mailer", "nemstream_mailer", "nemstream_mailer.settings:MailerSettings"),  # logged until SMTP
+)
+"""The consumer services `up` runs besides the fetchers: name, module, settings class."""
+
+
+def default_port(settings_class: str) -> int:
+    """A service's own health port: the default of its settings class."""
+    module, _, name = settings_class.partition(":")
+    fields = getattr(__import__(module, fromlist=[name]), name).model_fields
+    return int(fields["metrics_port"].default)
+
+
+def health_ports(feeds: list[str], base: int | None) -> dict[str, int]:
+    """Each child's health/metrics port: its own default, or consecutive ports from `base`.
+    Never taken from the environment: one NEMSTREAM_METRICS_PORT for all would collide."""
+    from nemstream_fetcher.settings import DEFAULT_PORTS
+
+    ports = {f"fetch:{feed}": DEFAULT_PORTS[feed] for feed in feeds}
+    ports.update({name: default_port(settings) for name, _, settings in SERVICES})
+    if base is not None:
+        ports = {name: base + index for index, name in enumerate(ports)}
+    return ports
 
 
 @dataclass(slots=True)
@@ -96,19 +128,21 @@ async def run_stack(
     release_every: float,
     mirror_port: int,
     nats_port: int,
+    ports_from: int | None = None,
     grace_s: float = 10.0,
     stop: asyncio.Event | None = None,
 ) -> None:
     """Run NATS (embedded unless configured), the mirror (offline) and the services until
     stopped; see the module docstring."""
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+    stop_on_signals(stop)
     env = dict(os.environ)
     env.setdefault("NEMSTREAM_DATA_DIR", str(data_dir))
     env.setdefault("NEMSTREAM_LOG_LEVEL", "INFO")
+    env.setdefault("NEMSTREAM_HEALTH_HOST", "127.0.0.1")  # one machine: not on the network
+    if sys.stdout.isatty():  # children write to a pipe: keep a person's terminal readable
+        env.setdefault(LOG_FORMAT_ENV, "console")
+    ports = health_ports(feeds, ports_from)
     server: NatsServer | None = None
     if not env.get("NEMSTREAM_NATS_URL"):
         server = NatsServer(data_dir / "nats", port=nats_port)
@@ -139,29 +173,30 @@ async def run_stack(
         env.setdefault("NEMSTREAM_LOOKBACK_H", str(24 * 365 * 20))  # the samples span years
         env.setdefault("NEMSTREAM_SAMPLES_DIR", str(offline_samples))  # registry inputs
     for index, feed in enumerate(feeds, start=1):
+        name = f"fetch:{feed}"
         children.append(
             Child(
-                f"fetch:{feed}",
+                name,
                 [python, "-m", "nemstream_fetcher", "--feed", feed],
-                {**env, "NEMSTREAM_FEED": feed},
+                {**env, "NEMSTREAM_FEED": feed, "NEMSTREAM_METRICS_PORT": str(ports[name])},
                 _COLOURS[index % len(_COLOURS)],
             )
         )
-    for index, (name, module) in enumerate(
-        (
-            ("write", "nemstream_writer"),
-            ("aggregate", "nemstream_aggregator"),
-            ("alerts", "nemstream_alerts"),  # a dry run (texts logged) until Twilio is set
-            ("mailer", "nemstream_mailer"),  # mails logged until NEMSTREAM_SMTP_HOST is set
-        ),
-        start=len(feeds) + 1,
-    ):
-        children.append(Child(name, [python, "-m", module], env, _COLOURS[index % len(_COLOURS)]))
+    for index, (name, module, _) in enumerate(SERVICES, start=len(feeds) + 1):
+        children.append(
+            Child(
+                name,
+                [python, "-m", module],
+                {**env, "NEMSTREAM_METRICS_PORT": str(ports[name])},
+                _COLOURS[index % len(_COLOURS)],
+            )
+        )
+    host = env["NEMSTREAM_HEALTH_HOST"].replace("0.0.0.0", "127.0.0.1")
     log.info(
         "stack_up",
         nats=env["NEMSTREAM_NATS_URL"],
         nemweb=env.get("NEMSTREAM_NEMWEB_URL", "https://nemweb.com.au"),
-        services=[c.name for c in children],
+        services={name: f"http://{host}:{port}/readyz" for name, port in ports.items()},
     )
     tasks = [asyncio.create_task(_supervise(child, stop)) for child in children]
     try:

@@ -61,10 +61,11 @@ class LazyGroup(click.Group):
     "--log-level",
     default=lambda: os.environ.get("NEMSTREAM_LOG_LEVEL", "INFO"),
     show_default="INFO (env NEMSTREAM_LOG_LEVEL)",
-    help="Minimum level of the JSON log lines written to stderr.",
+    help="Minimum level of the log lines written to stderr (format: NEMSTREAM_LOG_FORMAT).",
 )
 def cli(log_level: str) -> None:
     """nemstream: AEMO NEMWeb market data as typed events, live."""
+    os.environ["NEMSTREAM_LOG_LEVEL"] = log_level  # subcommands and `up`'s services inherit it
     configure_logging(log_level)
 
 

@@ -3,7 +3,6 @@ the subject catalog (producer, consumers), message ids, and JSON Schema export."
 
 from nemstream_contracts._export import export_schemas, schema_documents
 from nemstream_contracts._models import (
-    NEM_TZ,
     SCHEMA_VERSION,
     DispatchInterconnector,
     DispatchPrice,
@@ -22,6 +21,8 @@ from nemstream_contracts._models import (
     TradingPriceRow,
     UnitScada,
     UnitScadaRow,
+    measure,
+    units_of,
 )
 from nemstream_contracts._subjects import (
     ALERTS_PRICE,
@@ -36,10 +37,13 @@ from nemstream_contracts._subjects import (
     SCADA_UNIT_30MIN,
     SUBJECTS,
     TRADING_PRICE,
+    Mean,
     Subject,
     UnknownSubject,
     decode,
+    feed_subjects,
     message_id,
+    row_model,
     subject,
 )
 
@@ -50,7 +54,6 @@ __all__ = [
     "DISPATCH_PRICE",
     "DISPATCH_PRICE_30MIN",
     "DISPATCH_REGIONSUM",
-    "NEM_TZ",
     "REGISTRY_DUID",
     "ROOFTOP_ACTUAL",
     "SCADA_UNIT",
@@ -63,6 +66,7 @@ __all__ = [
     "DispatchPriceRow",
     "DispatchRegionSum",
     "InterconnectorRow",
+    "Mean",
     "MeanRow",
     "Message",
     "NewDuid",
@@ -79,7 +83,11 @@ __all__ = [
     "UnknownSubject",
     "decode",
     "export_schemas",
+    "feed_subjects",
+    "measure",
     "message_id",
+    "row_model",
     "schema_documents",
     "subject",
+    "units_of",
 ]

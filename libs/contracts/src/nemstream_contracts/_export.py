@@ -29,7 +29,7 @@ def schema_documents() -> dict[str, str]:
             {
                 "subject": subject.name,
                 "schema": subject.schema_file,
-                "producer": subject.producer,
+                "producer": subject.publisher,
                 "consumers": list(subject.consumers),
                 "description": subject.description,
             }

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import get_args
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from nemstream_contracts._models import (
-    NEM_TZ,
     DispatchInterconnector,
     DispatchPrice,
     DispatchRegionSum,
@@ -20,22 +20,63 @@ from nemstream_contracts._models import (
     TradingPrice,
     UnitScada,
 )
+from nemstream_market import NEM_TZ
+
+
+@dataclass(frozen=True, slots=True)
+class Mean:
+    """What a 30-minute subject averages: a 5-minute subject's measure per key, over the six
+    intervals in (T - 30 min, T] (the pricing run only, where a row has an intervention)."""
+
+    source: str
+    key: str
+    measure: str
+    pricing_run_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Subject:
-    """A subject's contract: name, message model, producer, consumers, what it carries."""
+    """A subject's contract: name, message model, producer, consumers, what it carries; for a
+    fetcher's subject the feed that publishes it, for a 30-minute subject what it averages."""
 
     name: str
     model: type[Message]
     producer: str
     consumers: tuple[str, ...]
     description: str
+    feed: str | None = None
+    mean: Mean | None = None
 
     @property
     def schema_file(self) -> str:
         """File name of its JSON Schema in proto_schemas/."""
         return f"{self.name}.schema.json"
+
+    @property
+    def table(self) -> str:
+        """The subject's table part, e.g. ``scada.unit`` of ``nem.scada.unit.30min.v1``."""
+        parts = self.name.split(".")[1:-1]
+        return ".".join(p for p in parts if p != "30min")
+
+    @property
+    def publisher(self) -> str:
+        """Who publishes it, as the catalog says it (``fetcher (feed dispatch)``)."""
+        return f"{self.producer} (feed {self.feed})" if self.feed else self.producer
+
+    @property
+    def row_model(self) -> type[BaseModel] | None:
+        """The model of one of its rows, for subjects that carry rows."""
+        return row_model(self.model)
+
+
+def row_model(model: type[Message]) -> type[BaseModel] | None:
+    """The model of one row of a message model (``rows: list[Row]``), or None."""
+    rows = model.model_fields.get("rows")
+    if rows is None:
+        return None
+    (item,) = get_args(rows.annotation)
+    assert isinstance(item, type) and issubclass(item, BaseModel)
+    return item
 
 
 DISPATCH_PRICE = "nem.dispatch.price.v1"
@@ -56,44 +97,50 @@ SUBJECTS: dict[str, Subject] = {
         Subject(
             DISPATCH_PRICE,
             DispatchPrice,
-            "fetcher (feed dispatch)",
-            ("writer", "aggregator", "price_alerts", "api"),
+            "fetcher",
+            ("writer", "aggregator", "alerts", "api"),
             "5-minute regional prices (RRP, both dispatch runs keyed by INTERVENTION)",
+            feed="dispatch",
         ),
         Subject(
             DISPATCH_REGIONSUM,
             DispatchRegionSum,
-            "fetcher (feed dispatch)",
+            "fetcher",
             ("writer", "api"),
             "5-minute regional demand, dispatchable generation, net interchange, UIGF",
+            feed="dispatch",
         ),
         Subject(
             DISPATCH_INTERCONNECTOR,
             DispatchInterconnector,
-            "fetcher (feed dispatch)",
+            "fetcher",
             ("writer", "aggregator", "api"),
             "5-minute interconnector metered and target MW flow, losses, limits",
+            feed="dispatch",
         ),
         Subject(
             TRADING_PRICE,
             TradingPrice,
-            "fetcher (feed trading)",
+            "fetcher",
             ("writer", "api"),
             "trading-interval regional prices (5-minute from 2021-10-01, 30-minute before)",
+            feed="trading",
         ),
         Subject(
             SCADA_UNIT,
             UnitScada,
-            "fetcher (feed scada)",
-            ("writer", "aggregator", "duid_mailer", "api"),
+            "fetcher",
+            ("writer", "aggregator", "mailer", "api"),
             "5-minute SCADA MW per DUID (negative values are real)",
+            feed="scada",
         ),
         Subject(
             ROOFTOP_ACTUAL,
             RooftopActual,
-            "fetcher (feed rooftop)",
-            ("writer", "aggregator", "api"),
+            "fetcher",
+            ("writer", "api"),
             "half-hourly rooftop PV per region and sub-region, MEASUREMENT or SATELLITE",
+            feed="rooftop",
         ),
         Subject(
             SCADA_UNIT_30MIN,
@@ -101,6 +148,7 @@ SUBJECTS: dict[str, Subject] = {
             "aggregator",
             ("writer", "api"),
             "30-minute mean SCADA MW per DUID, with the count of 5-minute values used",
+            mean=Mean(SCADA_UNIT, "duid", "scadavalue"),
         ),
         Subject(
             DISPATCH_PRICE_30MIN,
@@ -108,6 +156,7 @@ SUBJECTS: dict[str, Subject] = {
             "aggregator",
             ("writer", "api"),
             "30-minute mean RRP per region (pricing run)",
+            mean=Mean(DISPATCH_PRICE, "regionid", "rrp", pricing_run_only=True),
         ),
         Subject(
             DISPATCH_INTERCONNECTOR_30MIN,
@@ -115,18 +164,21 @@ SUBJECTS: dict[str, Subject] = {
             "aggregator",
             ("writer", "api"),
             "30-minute mean metered flow per interconnector",
+            mean=Mean(
+                DISPATCH_INTERCONNECTOR, "interconnectorid", "meteredmwflow", pricing_run_only=True
+            ),
         ),
         Subject(
             ALERTS_PRICE,
             PriceAlert,
-            "price_alerts",
+            "alerts",
             ("api",),
             "a region's price state changed: high, extreme, recovered",
         ),
         Subject(
             REGISTRY_DUID,
             NewDuid,
-            "duid_mailer",
+            "mailer",
             ("api",),
             "a DUID seen in SCADA for the first time",
         ),
@@ -137,6 +189,11 @@ SUBJECTS: dict[str, Subject] = {
 
 class UnknownSubject(KeyError):
     """A subject nemstream has no contract for."""
+
+
+def feed_subjects(feed: str) -> list[Subject]:
+    """The subjects a fetcher feed publishes, in catalog order (the first is its main one)."""
+    return [s for s in SUBJECTS.values() if s.feed == feed]
 
 
 def subject(name: str) -> Subject:
@@ -162,10 +219,13 @@ def message_id(feed: str, source_file: str, table: str, interval: datetime) -> s
 
 __all__ = [
     "SUBJECTS",
+    "Mean",
     "Subject",
     "UnknownSubject",
     "ValidationError",
     "decode",
+    "feed_subjects",
     "message_id",
+    "row_model",
     "subject",
 ]

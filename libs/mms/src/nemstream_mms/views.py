@@ -16,33 +16,22 @@ table is reported as not yet checked against real data.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
 
+from nemstream_market import DISPATCH_MINUTES, HALF_HOUR_MINUTES, REGIONS
+from nemstream_market import FIVE_MINUTE_SETTLEMENT_START as FIVE_MINUTE_SETTLEMENT_START
+from nemstream_market import PRICING_RUN as PRICING_RUN
+from nemstream_market import ROOFTOP_SUBREGIONS as ROOFTOP_SUBREGIONS
+from nemstream_market import trading_interval_minutes as _trading_interval_minutes
 from nemstream_mms._errors import MissingColumnError, TableNotFoundError, ValueTypeError
 from nemstream_mms._report import MmsReport, TableKey
 
-NEM_REGIONS = ("NSW1", "QLD1", "SA1", "TAS1", "VIC1")
-"""The five NEM regions, as REGIONID spells them."""
-
-ROOFTOP_SUBREGIONS = {
-    "QLDC": "QLD1",
-    "QLDN": "QLD1",
-    "QLDS": "QLD1",
-    "TASN": "TAS1",
-    "TASS": "TAS1",
-}
-"""Rooftop PV sub-regions and the region they are part of: summing them with their region
-counts the same panels twice."""
-
-PRICING_RUN = 0
-"""INTERVENTION value of the pricing run, the one that sets prices and revenue."""
-
-FIVE_MINUTE_SETTLEMENT_START = datetime(2021, 10, 1, 0, 5)
-"""First interval (ending, NEM time) settled on 5-minute prices; before it TradingIS prices
-are 30-minute trading-interval prices."""
+NEM_REGIONS = REGIONS
+"""The five NEM regions, as REGIONID spells them (from `nemstream_market`)."""
 
 LEGACY_REGION = ("DREGION", "")
 """The legacy dispatch report's regional table (prices and demand in one)."""
@@ -69,17 +58,20 @@ class Column:
 
 @dataclass(frozen=True, slots=True)
 class View:
-    """A typed view: which tables feed it, its columns, and the columns that key a row."""
+    """A typed view: which tables feed it, its columns, the columns that key a row, and the
+    columns it derives from them (`derive` adds exactly `derived`)."""
 
     name: str
     sources: tuple[tuple[str, str], ...]
     columns: tuple[Column, ...]
     key: tuple[str, ...]
+    derived: tuple[Column, ...] = ()
+    derive: Callable[[pl.DataFrame], pl.DataFrame] | None = None
 
     @property
     def schema(self) -> dict[str, pl.DataType]:
-        """Column name to polars type, in view order."""
-        return {c.name: c.dtype for c in self.columns}
+        """Column name to polars type, in view order (derived columns last)."""
+        return {c.name: c.dtype for c in (*self.columns, *self.derived)}
 
 
 def _optional(*names: str, dtype: pl.DataType = _F) -> tuple[Column, ...]:
@@ -197,9 +189,11 @@ TRADING_PRICE = View(
         Column("lastchanged", _DT, required=False),
     ),
     key=("settlementdate", "regionid"),
+    derived=(Column("interval_minutes", _I),),
+    derive=lambda frame: frame.with_columns(trading_interval_minutes_expr()),
 )
 """Trading-interval prices: 5-minute from the interval ending 2021-10-01 00:05, 30-minute
-before (five-minute settlement)."""
+before (five-minute settlement); ``interval_minutes`` says which."""
 
 UNIT_SCADA = View(
     name="unit_scada",
@@ -226,9 +220,12 @@ ROOFTOP_ACTUAL = View(
         Column("lastchanged", _DT, required=False),
     ),
     key=("interval_datetime", "regionid", "type"),
+    derived=(Column("parent_regionid", _S), Column("is_subregion", pl.Boolean())),
+    derive=lambda frame: _with_parent_region(frame),
 )
 """Half-hourly rooftop PV estimates, MEASUREMENT and SATELLITE kept apart, sub-regions kept
-distinct (see `ROOFTOP_SUBREGIONS`)."""
+distinct: ``parent_regionid`` and ``is_subregion`` (see `ROOFTOP_SUBREGIONS`) so totals never
+double count: sum only rows where ``is_subregion`` is false to get region totals."""
 
 VIEWS = {
     v.name: v
@@ -256,7 +253,8 @@ def build(report: MmsReport, view: View) -> pl.DataFrame:
         wanted = " or ".join(f"{t},{s}" for t, s in view.sources)
         raise TableNotFoundError(report.name, f"{view.name}: no {wanted} table in this report")
     frames = [_select(report, key, view) for key in keys]
-    return frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical")
+    frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical")
+    return view.derive(frame) if view.derive is not None else frame
 
 
 def _select(report: MmsReport, key: TableKey, view: View) -> pl.DataFrame:
@@ -324,7 +322,10 @@ def unit_scada(report: MmsReport) -> pl.DataFrame:
 def rooftop_actual(report: MmsReport) -> pl.DataFrame:
     """Half-hourly rooftop PV with `parent_regionid` and `is_subregion` so totals never double
     count: sum only rows where ``is_subregion`` is false to get region totals."""
-    frame = build(report, ROOFTOP_ACTUAL)
+    return build(report, ROOFTOP_ACTUAL)
+
+
+def _with_parent_region(frame: pl.DataFrame) -> pl.DataFrame:
     regionid = frame.get_column("regionid")
     parent = regionid.replace_strict(
         ROOFTOP_SUBREGIONS, default=regionid, return_dtype=pl.String
@@ -342,14 +343,14 @@ def pricing_run(prices: pl.DataFrame) -> pl.DataFrame:
 def trading_interval_minutes(settlementdate: datetime) -> int:
     """Length of the trading interval ending at `settlementdate`: 5 minutes from five-minute
     settlement (interval ending 2021-10-01 00:05, NEM time) on, 30 before it."""
-    return 5 if settlementdate >= FIVE_MINUTE_SETTLEMENT_START else 30
+    return _trading_interval_minutes(settlementdate)
 
 
 def trading_interval_minutes_expr(column: str = "settlementdate") -> pl.Expr:
     """`trading_interval_minutes` over a column of NEM-time timestamps."""
     return (
         pl.when(pl.col(column) >= FIVE_MINUTE_SETTLEMENT_START)
-        .then(pl.lit(5))
-        .otherwise(pl.lit(30))
+        .then(pl.lit(DISPATCH_MINUTES, dtype=pl.Int64))
+        .otherwise(pl.lit(HALF_HOUR_MINUTES, dtype=pl.Int64))
         .alias("interval_minutes")
     )

@@ -1,11 +1,18 @@
 """SMS with the real Twilio client: retried on server errors, rate limits and network faults;
 a 4xx other than 429 is permanent (logged and counted, never retried). Numbers are masked in
-logs and the auth token never appears there."""
+logs and the auth token never appears there.
+
+`SmsSender.find` asks Twilio's Messages list whether a text already went (same recipient and
+body, created since a moment): a sender that died after Twilio accepted a message but before it
+heard so looks there before sending again.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
 from prometheus_client import Counter
@@ -21,6 +28,18 @@ log = get_logger(__name__)
 
 SMS = Counter("nemstream_sms", "SMS by outcome", ["outcome"])
 Outcome = Literal["sent", "failed", "retry"]
+
+LOOKUP_PAGE = 50
+"""Newest messages to a recipient looked at when checking whether a text already went."""
+
+
+@dataclass(frozen=True, slots=True)
+class SmsResult:
+    """What became of one text: ``sent`` (Twilio accepted it; its message sid, None in dry
+    run), ``failed`` (refused for good) or ``retry`` (Twilio unreachable through every retry)."""
+
+    outcome: Outcome
+    sid: str | None = None
 
 
 def mask(number: str) -> str:
@@ -63,13 +82,37 @@ class SmsSender:
         message = self._client.messages.create(to=to, from_=self.settings.twilio_from, body=body)
         return str(message.sid)
 
-    async def send(self, to: str, body: str) -> Outcome:
+    def _recent(self, to: str, body: str, since: datetime) -> str | None:
+        assert self._client is not None
+        for message in self._client.messages.list(
+            to=to, from_=self.settings.twilio_from, limit=LOOKUP_PAGE, page_size=LOOKUP_PAGE
+        ):
+            created = message.date_created
+            if message.body == body and created is not None and created >= since:
+                return str(message.sid)
+        return None
+
+    async def find(self, to: str, body: str, *, since: datetime) -> str | None:
+        """The sid of a text with this body to this number created at or after `since`, if
+        Twilio has one (None in dry run, or when Twilio cannot be asked: then the caller sends,
+        and at worst a text goes twice rather than never)."""
+        if self._client is None:
+            return None
+        try:
+            async for attempt in retrying(self.settings, _transient, SMS, "sms_lookup_retry"):
+                with attempt:
+                    return await asyncio.to_thread(self._recent, to, body, since.astimezone(UTC))
+        except (TwilioRestException, RequestException, OSError) as exc:
+            log.error("sms_lookup_failed", to=mask(to), error=repr(exc))
+        return None
+
+    async def send(self, to: str, body: str) -> SmsResult:
         """Send: ``sent`` once Twilio accepted it (or logged in dry run), ``failed`` when Twilio
         refused it for good (4xx), ``retry`` when it stayed unreachable through every retry."""
         if self._client is None:
             log.info("sms_dry_run", to=mask(to), body=body)
             SMS.labels("dry_run").inc()
-            return "sent"
+            return SmsResult("sent")
 
         try:
             async for attempt in retrying(self.settings, _transient, SMS, "sms_retry", to=mask(to)):
@@ -79,14 +122,14 @@ class SmsSender:
             if _transient(exc):
                 log.error("sms_unreachable", to=mask(to), status=exc.status, error=exc.msg)
                 SMS.labels("unreachable").inc()
-                return "retry"
+                return SmsResult("retry")
             log.error("sms_failed", to=mask(to), status=exc.status, code=exc.code, error=exc.msg)
             SMS.labels("failed").inc()
-            return "failed"
+            return SmsResult("failed")
         except (RequestException, OSError) as exc:
             log.error("sms_unreachable", to=mask(to), error=repr(exc))
             SMS.labels("unreachable").inc()
-            return "retry"
+            return SmsResult("retry")
         log.info("sms_sent", to=mask(to), sid=sid)
         SMS.labels("sent").inc()
-        return "sent"
+        return SmsResult("sent", sid)

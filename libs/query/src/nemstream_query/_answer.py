@@ -1,4 +1,11 @@
-"""What a query returns: rows, the resolution they are at, and how complete they are."""
+"""What a query returns: rows, the resolution they are at, and how complete they are.
+
+Completeness is said twice: for the answer (``coverage``: the share of intervals the chosen
+resolution had before filling) and for every row that averages (``intervals``: how many
+5-minute values the row stands on; ``complete``: whether that is every one its length holds,
+``intervals >= minutes / 5`` - 1 of 1 at 5 minutes, 6 of 6 for a half-hour, 288 of 288 for a
+trading day). A half-hour the aggregator averaged from four 5-minute prices is 4, not complete.
+"""
 
 from __future__ import annotations
 
@@ -18,17 +25,38 @@ from nemstream_query._resolution import (
     runs,
 )
 
+FIVE_MINUTES = 5
+"""Minutes of the finest interval: a row of ``minutes`` stands for ``minutes / 5`` of them."""
+
+
+def with_complete(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add (or replace) ``complete``: the row has every 5-minute value its length holds."""
+    return frame.with_columns(
+        (pl.col("intervals") >= pl.col("minutes") // FIVE_MINUTES)
+        .fill_null(False)
+        .alias("complete")
+    )
+
 
 @dataclass(frozen=True, slots=True)
 class Answer:
     """Rows of one query. ``coverage`` is the chosen resolution's share of expected intervals
-    before filling; ``filled`` counts intervals taken from the other resolution."""
+    before filling; ``filled`` counts intervals taken from the other resolution. Rows carry
+    ``minutes`` (their length), ``intervals`` (5-minute values they stand on) and ``complete``
+    (``intervals >= minutes / 5``)."""
 
     frame: pl.DataFrame
     resolution: Resolution
     coverage: float = 1.0
     filled: int = 0
     sources: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def partial(self) -> int:
+        """Rows built from fewer 5-minute values than their length holds."""
+        if "complete" not in self.frame.columns:
+            return 0
+        return int(self.frame.height - self.frame["complete"].sum())
 
 
 def fill_ranges(missing_halves: pl.Series) -> list[tuple[datetime, datetime]]:

@@ -4,6 +4,16 @@ Generation is net MW per fuel (negative SCADA — charging, pumping, auxiliary l
 nets off), rooftop PV added as fuel ``rooftop_solar`` from the region totals (never the
 sub-regions). Each row says the minutes it spans, so energy is ``mw × minutes / 60`` MWh
 whatever mix of resolutions filled the range.
+
+Each row also says how many 5-minute values stand behind it (``intervals``) and whether that is
+every one its minutes hold (``complete``, ``intervals >= minutes / 5``). A row sums units, so
+its count is the *fewest* any unit in it had: 1 at 5 minutes; for a half-hour the smallest
+count the aggregator stored with a unit's mean (or the smallest number of 5-minute values
+averaged when the half-hour is made from them), 6 when every unit had all six; for a trading
+day the smallest number of 5-minute intervals a unit has in the daily rollup (a half-hour
+counted as six: the rollup does not keep the half-hours' own counts), of 288. Rooftop PV is
+AEMO's half-hourly estimate, not a mean of 5-minute values: a half-hour is 6 of 6 (1 of 1 for
+its 5-minute shape), a day the half-hours it has × 6, of 288.
 """
 
 from __future__ import annotations
@@ -15,11 +25,13 @@ from typing import Any
 import polars as pl
 
 from nemstream_query import _sql
-from nemstream_query._answer import Answer, complete, fill_ranges
+from nemstream_query._answer import FIVE_MINUTES, Answer, complete, fill_ranges, with_complete
 from nemstream_query._engine import Engine
 from nemstream_query._resolution import (
     Policy,
     Resolution,
+    align_down,
+    expected,
 )
 from nemstream_query._rooftop import five_minute
 from nemstream_store import DAILY, DAILY_ROOFTOP
@@ -35,7 +47,11 @@ GENERATION_SCHEMA = {
     "fuel": pl.String(),
     "mw": pl.Float64(),
     "minutes": pl.Int64(),
+    "intervals": pl.Int64(),
+    "complete": pl.Boolean(),
 }
+"""Columns of generation rows (`generation`): see the module for ``intervals`` and
+``complete``."""
 
 
 def day_range(start: datetime, end: datetime) -> tuple[date, date]:
@@ -50,9 +66,14 @@ def newest(engine: Engine, *tables: str) -> datetime | None:
 
 
 def _shape(frame: pl.DataFrame, minutes: int) -> pl.DataFrame:
-    return frame.with_columns(pl.lit(minutes, pl.Int64).alias("minutes")).select(
-        list(GENERATION_SCHEMA)
+    """Rows of one length; rows without a count stand for their whole length."""
+    count = (
+        pl.col("intervals").cast(pl.Int64)
+        if "intervals" in frame.columns
+        else pl.lit(minutes // FIVE_MINUTES, pl.Int64).alias("intervals")
     )
+    shaped = frame.with_columns(pl.lit(minutes, pl.Int64).alias("minutes"), count)
+    return with_complete(shaped).select(list(GENERATION_SCHEMA))
 
 
 def _rooftop(
@@ -116,14 +137,20 @@ def _daily(
             },
         )
         frames.append(roof.with_columns(pl.lit(ROOFTOP).alias("fuel")))
-    joined = pl.concat([f.select("date", "region", "fuel", "mwh") for f in frames])
+    joined = pl.concat(
+        [
+            f.select("date", "region", "fuel", "mwh", pl.col("intervals").cast(pl.Int64))
+            for f in frames
+        ]
+    )
     frame = joined.select(
         (pl.col("date").cast(pl.Datetime("us")) + timedelta(days=1)).alias("interval"),
         "region",
         "fuel",
         (pl.col("mwh") / 24).alias("mw"),
-        pl.lit(1440, pl.Int64).alias("minutes"),
-    )
+        pl.lit(Resolution.DAILY.minutes, pl.Int64).alias("minutes"),
+        "intervals",
+    ).pipe(with_complete)
     edge = newest(engine, DAILY)
     days = daily["date"].n_unique()
     want = 0 if edge is None else max(0, (min(last, edge.date()) - first).days + 1)
@@ -140,14 +167,16 @@ def generation(
     resolution: Resolution | None = None,
     rooftop: bool = True,
 ) -> Answer:
-    """MW by interval, region and fuel over (start, end], at the range's resolution."""
+    """MW by interval, region and fuel over (start, end], at the range's resolution:
+    interval, region, fuel, mw, minutes, intervals, complete (see the module for the count)."""
     chosen = resolution or policy.choose(start, end)
     params: dict[str, Any] = {"start": start, "end": end, "regions": list(regions)}
     if chosen is Resolution.DAILY:
         return _daily(engine, params, start, end, rooftop)
     primary, other = ("scada5", "scada30") if chosen is Resolution.FIVE else ("scada30", "scada5")
+    sql = _sql.GENERATION if chosen is Resolution.FIVE else _sql.GENERATION30
     frame = _shape(
-        engine.frame(_sql.GENERATION, {**params, "files": engine.files(primary, start, end)}),
+        engine.frame(sql, {**params, "files": engine.files(primary, start, end)}),
         chosen.minutes,
     )
     done = complete(
@@ -181,7 +210,7 @@ def _fill(
     for a, b in fill_ranges(halves):
         if chosen is Resolution.FIVE:  # 30-minute means stand for whole missing half-hours
             rows = engine.frame(
-                _sql.GENERATION,
+                _sql.GENERATION30,
                 {**params, "files": engine.files("scada30", a, b), "start": a, "end": b},
             )
         else:  # 5-minute values averaged per unit into the missing half-hours
@@ -197,12 +226,26 @@ def _fill(
 
 
 def by_fuel(answer: Answer, *, by_region: bool = False) -> pl.DataFrame:
-    """Sum regions away (unless `by_region`) and add energy: interval, fuel, mw, minutes, mwh."""
+    """Sum regions away (unless `by_region`) and add energy: interval, [region,] fuel, mw,
+    minutes, mwh, intervals, complete. ``intervals`` is the fewest 5-minute values any unit
+    summed into the row had (see the module); ``complete`` whether every part was whole."""
     keys = ["interval", "region", "fuel"] if by_region else ["interval", "fuel"]
     return (
         answer.frame.group_by(keys)
-        .agg(pl.col("mw").sum(), pl.col("minutes").first())
-        .with_columns((pl.col("mw") * pl.col("minutes") / 60).alias("mwh"))
+        .agg(
+            pl.col("mw").sum(),
+            pl.col("minutes").first(),
+            pl.col("intervals").min(),
+            pl.col("complete").all(),
+        )
+        .select(
+            *keys,
+            "mw",
+            "minutes",
+            (pl.col("mw") * pl.col("minutes") / 60).alias("mwh"),
+            "intervals",
+            "complete",
+        )
         .sort(keys)
     )
 
@@ -211,7 +254,8 @@ def renewable_share(answer: Answer, *, by_region: bool = False) -> pl.DataFrame:
     """Renewable share of generation per interval: renewable MW over all generating MW.
 
     Fuels' net MW below zero (pumping, charging) count as zero; batteries are left out of both
-    sides, since storage only moves energy others generated."""
+    sides, since storage only moves energy others generated. ``intervals`` is the fewest
+    5-minute values behind any fuel in the interval, ``complete`` whether all were whole."""
     keys = ["interval", "region"] if by_region else ["interval"]
     frame = by_fuel(answer, by_region=by_region).filter(~pl.col("fuel").is_in(list(STORAGE)))
     positive = pl.col("mw").clip(lower_bound=0)
@@ -221,11 +265,19 @@ def renewable_share(answer: Answer, *, by_region: bool = False) -> pl.DataFrame:
             positive.filter(pl.col("fuel").is_in(list(RENEWABLE))).sum().alias("renewable_mw"),
             positive.sum().alias("total_mw"),
             pl.col("minutes").first(),
+            pl.col("intervals").min(),
+            pl.col("complete").all(),
         )
-        .with_columns(
+        .select(
+            *keys,
+            "renewable_mw",
+            "total_mw",
+            "minutes",
             (pl.col("renewable_mw") / pl.col("total_mw")).alias("share"),
             (pl.col("renewable_mw") * pl.col("minutes") / 60).alias("renewable_mwh"),
             (pl.col("total_mw") * pl.col("minutes") / 60).alias("total_mwh"),
+            "intervals",
+            "complete",
         )
         .sort(keys)
     )
@@ -234,13 +286,24 @@ def renewable_share(answer: Answer, *, by_region: bool = False) -> pl.DataFrame:
 def revenue_by_station(
     engine: Engine, start: datetime, end: datetime, *, regions: Sequence[str] = (), limit: int = 50
 ) -> pl.DataFrame:
-    """Energy (MWh) and market revenue ($) per station over the trading days of (start, end]."""
+    """Energy (MWh) and market revenue ($) per station over the trading days of (start, end].
+
+    Completeness, after the money: ``intervals`` is the fewest 5-minute intervals of SCADA any
+    of the station's units has in the daily rollup over those days (a half-hour counted as
+    six); ``expected`` the 5-minute intervals of those trading days up to the newest SCADA in
+    the store; ``complete`` is ``intervals >= expected`` (a day with gaps, or a unit missing
+    days, makes energy, revenue and the price received partial)."""
     first, last = day_range(start, end)
     window = (
         datetime.combine(first, datetime.min.time()),
         datetime.combine(last, datetime.min.time()),
     )
-    return engine.frame(
+    edge = newest(engine, "scada5", "scada30")
+    want = 0
+    if edge is not None:
+        days_end = min(window[1] + timedelta(days=1), edge)
+        want = len(expected(window[0], align_down(days_end, FIVE_MINUTES), FIVE_MINUTES))
+    stations = engine.frame(
         _sql.REVENUE_BY_STATION,
         {
             "files": engine.files(DAILY, *window),
@@ -249,4 +312,9 @@ def revenue_by_station(
             "regions": list(regions),
             "limit": limit,
         },
+    )
+    return stations.with_columns(
+        pl.col("intervals").cast(pl.Int64),
+        pl.lit(want, pl.Int64).alias("expected"),
+        (pl.col("intervals") >= want).fill_null(False).alias("complete"),
     )

@@ -1,6 +1,15 @@
 """The query layer's entry point: one `Query` per store, shared by threads, with a TTL cache
 whose keys hold the versions of the tables read, so an answer is never served after new data
-for it has landed."""
+for it has landed.
+
+Every answer that averages says, per row, how many 5-minute values it stands on
+(``intervals``) and whether that is all it should have (``complete``), so a dashboard or an
+API can mark partial values: a half-hour averaged from four 5-minute prices is ``intervals`` 4,
+``complete`` false. Series rows are complete when ``intervals >= minutes / 5`` (1 of 1, 6 of 6,
+288 of 288 for a trading day); aggregates over the range (`price_stats`,
+`revenue_by_station`) also give ``expected``, the 5-minute intervals of the range up to the
+newest data.
+"""
 
 from __future__ import annotations
 
@@ -119,7 +128,9 @@ class Query:
         resolution: Resolution | None = None,
         rooftop: bool = True,
     ) -> Answer:
-        """MW by interval, region and fuel (rows not yet summed; see `generation_by_fuel`)."""
+        """MW by interval, region and fuel (rows not yet summed; see `generation_by_fuel`):
+        interval, region, fuel, mw, minutes, intervals (the fewest 5-minute values any unit in
+        the row had; rooftop PV half-hours count whole), complete."""
         key = (start, end, tuple(regions), resolution, rooftop)
         return self._cached(
             "generation",
@@ -146,7 +157,8 @@ class Query:
         resolution: Resolution | None = None,
         rooftop: bool = True,
     ) -> pl.DataFrame:
-        """The generation stack: interval, [region,] fuel, mw, minutes, mwh."""
+        """The generation stack: interval, [region,] fuel, mw, minutes, mwh, intervals,
+        complete (``intervals``: the fewest 5-minute values behind any unit summed in)."""
         answer = self.generation(
             start, end, regions=regions, resolution=resolution, rooftop=rooftop
         )
@@ -160,7 +172,8 @@ class Query:
         regions: Sequence[str] = (),
         by_region: bool = False,
     ) -> pl.DataFrame:
-        """Energy per trading day and fuel (from the daily rollup, whatever the span)."""
+        """Energy per trading day and fuel (from the daily rollup, whatever the span);
+        ``intervals`` is the fewest 5-minute intervals any unit has that day, of 288."""
         return self.generation_by_fuel(
             start, end, regions=regions, by_region=by_region, resolution=Resolution.DAILY
         )
@@ -174,14 +187,17 @@ class Query:
         by_region: bool = False,
         resolution: Resolution | None = None,
     ) -> pl.DataFrame:
-        """Renewable share of generation per interval (rooftop PV included)."""
+        """Renewable share of generation per interval (rooftop PV included), with the fewest
+        5-minute values behind any fuel (``intervals``) and ``complete``."""
         answer = self.generation(start, end, regions=regions, resolution=resolution)
         return _generation.renewable_share(answer, by_region=by_region)
 
     def revenue_by_station(
         self, start: datetime, end: datetime, *, regions: Sequence[str] = (), limit: int = 50
     ) -> pl.DataFrame:
-        """Stations by market revenue over the trading days of the range."""
+        """Stations by market revenue over the trading days of the range; ``intervals`` (the
+        fewest 5-minute intervals any of its units has), ``expected`` (those of the days, up to
+        the newest SCADA) and ``complete``."""
         return self._cached(
             "revenue_by_station",
             (DAILY,),
@@ -199,7 +215,9 @@ class Query:
         regions: Sequence[str] = (),
         resolution: Resolution | None = None,
     ) -> Answer:
-        """RRP by interval and region."""
+        """RRP by interval and region: interval, region, rrp, minutes, intervals (5-minute
+        prices behind the value: 1; a half-hour's count, 6 when whole; a day's, of 288),
+        complete."""
         return self._cached(
             "prices",
             _PRICE_TABLES,
@@ -212,7 +230,9 @@ class Query:
     def price_stats(
         self, start: datetime, end: datetime, *, regions: Sequence[str] = ()
     ) -> pl.DataFrame:
-        """Price statistics per region."""
+        """Price statistics per region, with ``intervals`` (5-minute prices they stand on),
+        ``expected`` (5-minute intervals of the range up to the newest price) and
+        ``complete``."""
         return self._cached(
             "price_stats",
             _PRICE_TABLES,
@@ -221,7 +241,8 @@ class Query:
         )
 
     def interconnector_flows(self, start: datetime, end: datetime) -> Answer:
-        """Interconnector flows (with limits at 5 minutes)."""
+        """Interconnector flows (with limits at 5 minutes), with minutes, intervals (5-minute
+        flows behind the value) and complete."""
         return self._cached(
             "interconnector_flows",
             ("interconnector5", "interconnector30"),

@@ -4,6 +4,10 @@ Parameters: ``$files`` (and ``$files5`` / ``$files30``) the parts to read, ``$st
 ``$end`` bound intervals ending in (start, end], ``$regions`` a list of region ids (empty: all).
 Generation is attributed to the region and fuel the unit registry gives its DUID; units the
 registry does not know are kept as region/fuel ``unknown`` rather than dropped.
+
+Every query that averages also says how many 5-minute values stand behind a row
+(``intervals``): 1 for a 5-minute row, the store's count for a 30-minute mean (6 when whole),
+the count of values averaged when half-hours are made from 5-minute rows.
 """
 
 from __future__ import annotations
@@ -23,28 +27,44 @@ GENERATION = (
     "WHERE s.settlementdate > $start AND s.settlementdate <= $end AND " + _IN_REGIONS_UNIT + " "
     "GROUP BY ALL"
 )
-"""MW by interval, region and fuel from `scada5` or `scada30`."""
+"""MW by interval, region and fuel from `scada5` (each row one 5-minute interval)."""
+
+GENERATION30 = (
+    "SELECT s.settlementdate AS interval, coalesce(u.region, 'unknown') AS region, "
+    "coalesce(u.fuel, 'unknown') AS fuel, sum(s.scadavalue) AS mw, "
+    "min(s.intervals) AS intervals "
+    "FROM read_parquet($files, hive_partitioning = false) AS s "
+    "LEFT JOIN units AS u ON u.duid = s.duid "
+    "WHERE s.settlementdate > $start AND s.settlementdate <= $end AND " + _IN_REGIONS_UNIT + " "
+    "GROUP BY ALL"
+)
+"""Half-hourly MW by interval, region and fuel from `scada30`; ``intervals`` is the fewest
+5-minute values any unit's mean in the row was taken from (6: every unit had all six)."""
 
 GENERATION_5_AS_30 = (
-    "WITH unit AS (SELECT " + _HALF_HOUR_OF + " AS interval, duid, avg(scadavalue) AS mw "
+    "WITH unit AS (SELECT " + _HALF_HOUR_OF + " AS interval, duid, avg(scadavalue) AS mw, "
+    "count(scadavalue) AS n "
     "FROM read_parquet($files, hive_partitioning = false) "
     "WHERE settlementdate > $start AND settlementdate <= $end GROUP BY ALL) "
     "SELECT s.interval, coalesce(u.region, 'unknown') AS region, "
-    "coalesce(u.fuel, 'unknown') AS fuel, sum(s.mw) AS mw "
+    "coalesce(u.fuel, 'unknown') AS fuel, sum(s.mw) AS mw, min(s.n) AS intervals "
     "FROM unit AS s LEFT JOIN units AS u ON u.duid = s.duid "
     "WHERE " + _IN_REGIONS_UNIT + " GROUP BY ALL"
 )
-"""Half-hourly MW from 5-minute SCADA: each unit's mean over (T−30, T], summed by fuel."""
+"""Half-hourly MW from 5-minute SCADA: each unit's mean over (T−30, T], summed by fuel;
+``intervals`` is the fewest 5-minute values any unit's mean was taken from."""
 
 GENERATION_DAILY = (
     "SELECT d.date, coalesce(u.region, 'unknown') AS region, "
-    "coalesce(u.fuel, 'unknown') AS fuel, sum(d.mwh) AS mwh "
+    "coalesce(u.fuel, 'unknown') AS fuel, sum(d.mwh) AS mwh, "
+    "min(d.intervals5 + 6 * d.intervals30) AS intervals "
     "FROM read_parquet($files, hive_partitioning = false) AS d "
     "LEFT JOIN units AS u ON u.duid = d.duid "
     "WHERE d.date >= $first AND d.date <= $last AND " + _IN_REGIONS_UNIT + " "
     "GROUP BY ALL"
 )
-"""MWh by trading day, region and fuel from the daily rollup."""
+"""MWh by trading day, region and fuel from the daily rollup; ``intervals`` is the fewest
+5-minute intervals any unit in the row has that day (a half-hour counts as six)."""
 
 ROOFTOP = (
     "SELECT interval_datetime AS interval, regionid AS region, "
@@ -57,31 +77,40 @@ ROOFTOP = (
 """Half-hourly rooftop PV per NEM region (never its sub-regions), MEASUREMENT preferred."""
 
 ROOFTOP_DAILY = (
-    "SELECT date, regionid AS region, mwh FROM read_parquet($files, hive_partitioning = false) "
+    "SELECT date, regionid AS region, mwh, 6 * intervals AS intervals "
+    "FROM read_parquet($files, hive_partitioning = false) "
     "WHERE date >= $first AND date <= $last AND " + _IN_REGIONS
 )
-"""Rooftop PV MWh per trading day and NEM region, from the rollup."""
+"""Rooftop PV MWh per trading day and NEM region, from the rollup; ``intervals`` the
+half-hours it has, as 5-minute intervals (six each)."""
 
 REVENUE_BY_STATION = (
+    "WITH days AS (SELECT *, CAST(sum(intervals5 + 6 * intervals30) "
+    "OVER (PARTITION BY duid) AS BIGINT) AS unit_intervals "
+    "FROM read_parquet($files, hive_partitioning = false) "
+    "WHERE date >= $first AND date <= $last) "
     "SELECT coalesce(u.station_name, d.duid) AS station, coalesce(u.region, 'unknown') AS region, "
     "coalesce(u.fuel, 'unknown') AS fuel, count(DISTINCT d.duid) AS units, "
     "sum(d.mwh) AS mwh, sum(d.revenue) AS revenue, "
     "sum(d.revenue) / nullif(sum(d.mwh) FILTER (WHERE d.priced > 0), 0) AS price_received, "
-    "sum(d.priced) / nullif(sum(d.intervals5 + d.intervals30), 0) AS priced_share "
-    "FROM read_parquet($files, hive_partitioning = false) AS d "
+    "sum(d.priced) / nullif(sum(d.intervals5 + d.intervals30), 0) AS priced_share, "
+    "min(d.unit_intervals) AS intervals "
+    "FROM days AS d "
     "LEFT JOIN units AS u ON u.duid = d.duid "
-    "WHERE d.date >= $first AND d.date <= $last AND " + _IN_REGIONS_UNIT + " "
+    "WHERE " + _IN_REGIONS_UNIT + " "
     "GROUP BY ALL ORDER BY revenue DESC NULLS LAST, station LIMIT $limit"
 )
-"""Energy and market revenue (MW × RRP × hours at the unit's region) per station."""
+"""Energy and market revenue (MW × RRP × hours at the unit's region) per station;
+``intervals`` is the fewest 5-minute intervals any of its units has over the days (a half-hour
+counts as six)."""
 
 PRICES5 = (
-    "SELECT settlementdate AS interval, regionid AS region, rrp "
+    "SELECT settlementdate AS interval, regionid AS region, rrp, CAST(1 AS BIGINT) AS intervals "
     "FROM read_parquet($files, hive_partitioning = false) "
     "WHERE intervention = 0 AND settlementdate > $start AND settlementdate <= $end "
     "AND " + _IN_REGIONS
 )
-"""5-minute pricing-run RRP (INTERVENTION = 0)."""
+"""5-minute pricing-run RRP (INTERVENTION = 0), each row one interval."""
 
 PRICES5_INTERVALS = (
     "SELECT count(DISTINCT settlementdate) FROM read_parquet($files, hive_partitioning = false) "
@@ -91,11 +120,12 @@ PRICES5_INTERVALS = (
 """How many 5-minute intervals have a pricing-run price."""
 
 PRICES30 = (
-    "SELECT settlementdate AS interval, regionid AS region, rrp "
+    "SELECT settlementdate AS interval, regionid AS region, rrp, intervals "
     "FROM read_parquet($files, hive_partitioning = false) "
     "WHERE settlementdate > $start AND settlementdate <= $end AND " + _IN_REGIONS
 )
-"""30-minute RRP (mean of the six pricing-run values, or the pre-2021 trading price)."""
+"""30-minute RRP (mean of the pricing-run values, or the pre-2021 trading price) and how many
+5-minute values the mean used (6 when whole)."""
 
 _STATS = (
     "SELECT region, sum(minutes) / 60 AS hours, "
@@ -105,7 +135,8 @@ _STATS = (
     "stddev_pop(rrp) AS std, quantile_cont(rrp, [0.05, 0.5, 0.95]) AS q, "
     "coalesce(sum(minutes) FILTER (WHERE rrp < 0), 0) / 60 AS hours_negative, "
     "coalesce(sum(minutes) FILTER (WHERE rrp >= 300), 0) / 60 AS hours_above_300, "
-    "coalesce(sum(minutes) FILTER (WHERE rrp >= 1000), 0) / 60 AS hours_above_1000 "
+    "coalesce(sum(minutes) FILTER (WHERE rrp >= 1000), 0) / 60 AS hours_above_1000, "
+    "CAST(sum(intervals) AS BIGINT) AS intervals "
     "FROM allp GROUP BY region"
 )
 _P5 = PRICES5.replace("$files,", "$files5,", 1)
@@ -114,7 +145,7 @@ PRICE_STATS = (
     "WITH p5 AS (" + _P5 + "), "
     "covered AS (SELECT DISTINCT region, time_bucket(INTERVAL 30 MINUTE, "
     "interval - INTERVAL 5 MINUTE) + INTERVAL 30 MINUTE AS half FROM p5), "
-    "p30 AS (SELECT settlementdate AS interval, regionid AS region, rrp "
+    "p30 AS (SELECT settlementdate AS interval, regionid AS region, rrp, intervals "
     "FROM read_parquet($files30, hive_partitioning = false) AS p "
     "WHERE settlementdate > $start AND settlementdate <= $end AND " + _IN_REGIONS + " "
     "AND NOT EXISTS (SELECT 1 FROM covered AS c "
@@ -122,7 +153,8 @@ PRICE_STATS = (
     "allp AS (SELECT *, 5 AS minutes FROM p5 UNION ALL SELECT *, 30 AS minutes FROM p30) " + _STATS
 )
 """Price statistics per region: 5-minute prices, and 30-minute ones only for half-hours with
-no 5-minute price (weighted by their length, so means and hours stay right)."""
+no 5-minute price (weighted by their length, so means and hours stay right); ``intervals`` the
+5-minute prices they stand on (a half-hour its count)."""
 
 PRICE_STATS_5 = "WITH allp AS (SELECT *, 5 AS minutes FROM (" + _P5 + ")) " + _STATS
 """Price statistics when every interval has a 5-minute price (no half-hours to merge)."""
@@ -136,17 +168,18 @@ INTERCONNECTOR5 = (
 """5-minute interconnector flows with their limits (pricing run)."""
 
 INTERCONNECTOR30 = (
-    "SELECT settlementdate AS interval, interconnectorid, meteredmwflow "
+    "SELECT settlementdate AS interval, interconnectorid, meteredmwflow, intervals "
     "FROM read_parquet($files, hive_partitioning = false) "
     "WHERE settlementdate > $start AND settlementdate <= $end"
 )
-"""30-minute mean metered flows."""
+"""30-minute mean metered flows and how many 5-minute values each mean used."""
 
 PRICES5_AS_30 = (
     "SELECT time_bucket(INTERVAL 30 MINUTE, settlementdate - INTERVAL 5 MINUTE) "
-    "+ INTERVAL 30 MINUTE AS interval, regionid AS region, avg(rrp) AS rrp "
+    "+ INTERVAL 30 MINUTE AS interval, regionid AS region, avg(rrp) AS rrp, "
+    "count(rrp) AS intervals "
     "FROM read_parquet($files, hive_partitioning = false) "
     "WHERE intervention = 0 AND settlementdate > $start AND settlementdate <= $end "
     "AND " + _IN_REGIONS + " GROUP BY ALL"
 )
-"""Half-hourly mean of the 5-minute pricing-run RRP."""
+"""Half-hourly mean of the 5-minute pricing-run RRP and how many it averaged."""

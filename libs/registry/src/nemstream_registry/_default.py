@@ -5,10 +5,17 @@ from the registry inputs in ``$NEMSTREAM_SAMPLES_DIR`` (the newest registration 
 MMS registration tables and OpenNEM's ``stations.json`` fill gaps); else download AEMO's
 published list (``$NEMSTREAM_REGISTRY_URL``) into the data folder and build from that. Nothing
 derived from the samples is committed: the file is made on the machine that runs nemstream.
+
+A failed download is remembered (``registry/.download-failed``) for
+``NEMSTREAM_REGISTRY_RETRY_S``: until then the registry is reported unavailable at once, without
+another network round trip (an offline machine does not wait, nor log a network error, on
+every start).
 """
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import httpx
@@ -36,6 +43,9 @@ class RegistrySettings(NemstreamSettings):
     samples_dir: Path | None = Field(None, description="folder of registry inputs to build from")
     registry_url: str = Field(AEMO_LIST_URL, description="AEMO's published registration list")
     registry_timeout: float = Field(60.0, gt=0, description="seconds to download the list")
+    registry_retry_s: float = Field(
+        3600.0, ge=0, description="after a failed download, seconds before trying again"
+    )
 
 
 def default_registry_path(settings: RegistrySettings) -> Path:
@@ -69,9 +79,34 @@ def newest_list(paths: list[Path]) -> Path | None:
     return max(lists, key=saved)
 
 
+def _failure_marker(settings: RegistrySettings) -> Path:
+    return settings.data_dir / "registry" / ".download-failed"
+
+
+def _recent_failure(settings: RegistrySettings) -> str | None:
+    """Why the last download failed, if it failed less than `registry_retry_s` ago."""
+    marker = _failure_marker(settings)
+    try:
+        record = json.loads(marker.read_text("utf-8"))
+        age = time.time() - float(record["at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if age >= settings.registry_retry_s:
+        return None
+    retry = (settings.registry_retry_s - age) / 60
+    return f"{record.get('error', '?')} ({age / 60:.0f} min ago; next try in {retry:.0f} min)"
+
+
 def _download(settings: RegistrySettings) -> Path:
     target = settings.data_dir / "registry" / Path(settings.registry_url.split("?")[0]).name
     target.parent.mkdir(parents=True, exist_ok=True)
+    missing = (
+        f"no registry at {default_registry_path(settings)}, no registration list in "
+        f"{settings.samples_dir or '(NEMSTREAM_SAMPLES_DIR unset)'}, and AEMO's list"
+    )
+    failed = _recent_failure(settings)
+    if failed is not None:
+        raise RegistryUnavailable(f"{missing} could not be downloaded: {failed}")
     try:
         with httpx.Client(
             headers={"User-Agent": _USER_AGENT},
@@ -81,11 +116,10 @@ def _download(settings: RegistrySettings) -> Path:
             response = http.get(settings.registry_url)
             response.raise_for_status()
     except httpx.HTTPError as exc:
-        raise RegistryUnavailable(
-            f"no registry at {default_registry_path(settings)}, no registration list in "
-            f"{settings.samples_dir or '(NEMSTREAM_SAMPLES_DIR unset)'}, and AEMO's list "
-            f"could not be downloaded ({settings.registry_url}: {exc})"
-        ) from exc
+        error = f"{settings.registry_url}: {exc}"
+        _failure_marker(settings).write_text(json.dumps({"at": time.time(), "error": error}))
+        raise RegistryUnavailable(f"{missing} could not be downloaded ({error})") from exc
+    _failure_marker(settings).unlink(missing_ok=True)
     partial = target.with_suffix(target.suffix + ".part")
     partial.write_bytes(response.content)
     partial.replace(target)

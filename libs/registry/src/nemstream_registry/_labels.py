@@ -31,8 +31,11 @@ from __future__ import annotations
 
 import re
 
+from nemstream_market import REGIONS
+
 FUELS = ("coal", "gas", "hydro", "wind", "solar", "battery", "biomass", "liquid", "other")
-NEM_REGIONS = ("NSW1", "QLD1", "SA1", "TAS1", "VIC1")
+NEM_REGIONS = REGIONS
+"""The five NEM regions (from `nemstream_market`)."""
 DISPATCH_TYPES = ("generator", "load", "bidirectional")
 
 

@@ -1,4 +1,7 @@
-"""structlog set-up: JSON lines on stderr; callers bind context (feed, subject, interval)."""
+"""structlog set-up, following structlog's own convention: a readable console renderer when
+stderr is a terminal (a person running ``make run``), JSON lines otherwise (containers, log
+shippers, pipes); ``NEMSTREAM_LOG_FORMAT=json|console`` forces either. Callers bind context
+(feed, subject, interval)."""
 
 from __future__ import annotations
 
@@ -20,17 +23,35 @@ QUIET_LOGGERS = {
 }
 """Libraries whose chatter would drown the service's own lines, and the level they start at."""
 
+LOG_FORMAT_ENV = "NEMSTREAM_LOG_FORMAT"
+LOG_FORMATS = ("json", "console")
 
-def configure_logging(level: str | int | None = None, *, json: bool = True) -> None:
-    """Route structlog and stdlib logging to stderr as one JSON object per line (level:
-    given, else ``$NEMSTREAM_LOG_LEVEL``, else INFO)."""
+
+def log_format(given: str | None = None) -> str:
+    """The format to log in: `given`, else ``$NEMSTREAM_LOG_FORMAT``, else ``console`` on a
+    terminal and ``json`` anywhere else. An unknown name falls back to that automatic choice."""
+    choice = (given or os.environ.get(LOG_FORMAT_ENV, "")).strip().lower()
+    if choice in LOG_FORMATS:
+        return choice
+    if choice:
+        print(
+            f"{LOG_FORMAT_ENV}={choice!r} is not one of {', '.join(LOG_FORMATS)}: choosing "
+            "by terminal",
+            file=sys.stderr,
+        )
+    return "console" if sys.stderr.isatty() else "json"
+
+
+def configure_logging(level: str | int | None = None, *, format: str | None = None) -> None:
+    """Route structlog and stdlib logging to stderr (level: given, else ``$NEMSTREAM_LOG_LEVEL``,
+    else INFO; format: see `log_format`)."""
     level = level if level is not None else os.environ.get("NEMSTREAM_LOG_LEVEL", "INFO")
     numeric = logging.getLevelName(level.upper()) if isinstance(level, str) else level
     if not isinstance(numeric, int):
         numeric = logging.INFO
     renderer: Any = (
         structlog.processors.JSONRenderer()
-        if json
+        if log_format(format) == "json"
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
     shared: list[Any] = [

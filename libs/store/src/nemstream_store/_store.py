@@ -16,7 +16,6 @@ import os
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -25,9 +24,12 @@ import polars as pl
 from prometheus_client import Counter
 
 from nemstream_contracts import Message
-from nemstream_runtime import get_logger
+from nemstream_market import naive_nem
+from nemstream_runtime import crash_point, get_logger
+from nemstream_store._faults import unwritable_as_such
 from nemstream_store._index import UnitIndex
-from nemstream_store._manifest import MANIFEST, Manifest, Part
+from nemstream_store._lock import LOCK_FILE, take_lock
+from nemstream_store._manifest import Manifest, Part
 from nemstream_store._tables import (
     BY_SUBJECT,
     TABLES,
@@ -40,6 +42,9 @@ from nemstream_store._tables import (
 log = get_logger(__name__)
 
 UNITS = Counter("nemstream_store_units", "Units offered to the store", ["table", "outcome"])
+REPEATED = Counter(
+    "nemstream_store_rows_repeated", "Exact repeats of a row within one message, dropped", ["table"]
+)
 PARTS = Counter("nemstream_store_parts_written", "Parquet parts written", ["table", "reason"])
 
 GRACE_S = 120.0
@@ -50,19 +55,17 @@ CLOSED_LEVEL = 9
 """Level of the single part a month becomes once it is over."""
 
 
-class StoreLocked(RuntimeError):
-    """Another writer holds the store (one writer per data directory)."""
-
-
 @dataclass(frozen=True, slots=True)
 class Unit:
-    """One message's rows for one table, ready to store."""
+    """One message's rows for one table, ready to store (`repeated`: exact repeats of a row
+    the message carried, dropped)."""
 
     table: TableSpec
     name: str
     interval: datetime
     frame: pl.DataFrame
     digest: str
+    repeated: int = 0
 
     @property
     def month(self) -> str:
@@ -88,15 +91,18 @@ def unit_from_message(subject: str, message: Message) -> Unit:
     return Unit(
         table,
         unit_name(table, message),
-        message.interval.replace(tzinfo=None),
+        naive_nem(message.interval),
         frame,
         digest(frame),
+        message.unique_rows()[1],
     )
 
 
 def _unit_names(table: TableSpec) -> pl.Expr:
+    """`unit_name` over a frame of the table's rows."""
     stamp = pl.col(table.time).dt.strftime("%Y-%m-%dT%H:%M:%S")
-    return stamp + "|" + pl.col("type") if len(table.unit) > 1 else stamp
+    parts = [stamp, *(pl.col(column).cast(pl.String) for column in table.unit[1:])]
+    return pl.concat_str(parts, separator="|") if len(parts) > 1 else stamp
 
 
 @dataclass(slots=True)
@@ -105,6 +111,7 @@ class WriteResult:
 
     stored: int = 0
     duplicates: int = 0
+    repeated_rows: int = 0
     corrected: int = 0
     parts: int = 0
     months: set[tuple[str, str]] = field(default_factory=set)  # (table, month) changed
@@ -114,23 +121,16 @@ class WriteResult:
 class Store:
     """The writer's handle on the store (readers use `TableReader`)."""
 
-    def __init__(
-        self, root: Path, *, lock: bool = True, fault: Callable[[str], None] | None = None
-    ) -> None:
+    def __init__(self, root: Path, *, lock: bool = True) -> None:
         self.root = root
-        self.fault = fault or (lambda point: None)  # fault tests: called at named points
         root.mkdir(parents=True, exist_ok=True)
         self._lock_file = None
         if lock:
-            self._lock_file = (root / ".writer.lock").open("w")
-            try:
-                fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                self._lock_file.close()
-                raise StoreLocked(f"another writer is using {root}") from None
+            self._lock_file = take_lock(root / LOCK_FILE)
         self.index = UnitIndex(root / "_index.sqlite")
         self.manifests: dict[str, Manifest] = {}
         self._trash: list[tuple[Path, float]] = []
+        self._interrupted = False  # a write failed part-way: recover before the next
 
     def folder(self, table: str) -> Path:
         """A table's folder."""
@@ -198,10 +198,16 @@ class Store:
         folder.mkdir(parents=True, exist_ok=True)
         name = f"part-{int(time.time() * 1000):013d}-{uuid.uuid4().hex[:8]}.parquet"
         temporary = folder / f".{name}.tmp"
-        frame.write_parquet(temporary, compression="zstd", statistics=True, row_group_size=256_000)
-        with temporary.open("rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, folder / name)
+        try:
+            frame.write_parquet(
+                temporary, compression="zstd", statistics=True, row_group_size=256_000
+            )
+            with temporary.open("rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(temporary, folder / name)
+        except BaseException:
+            temporary.unlink(missing_ok=True)  # a failed write leaves nothing behind
+            raise
         times = frame.get_column(time_column)
         first, last = times.min(), times.max()
         assert isinstance(first, date) and isinstance(last, date)  # datetimes, or dates (rollup)
@@ -223,11 +229,34 @@ class Store:
 
     def write(self, units: list[Unit]) -> WriteResult:
         """Store units: new ones appended, duplicates dropped, corrections replacing. Returns
-        only after the parts and manifests are on disk (safe to acknowledge the messages)."""
+        only after the parts and manifests are on disk (safe to acknowledge the messages);
+        `StoreUnwritable` when the disk refuses (full, read-only, no permission)."""
+        with unwritable_as_such("write"):
+            if self._interrupted:
+                # a failed write may have swapped a manifest without indexing its parts: make
+                # the index agree with the manifests first, or a retry would store units twice
+                self.recover()
+                self._interrupted = False
+            try:
+                return self._write(units)
+            except BaseException:
+                self._interrupted = True
+                raise
+
+    def _write(self, units: list[Unit]) -> WriteResult:
         result = WriteResult()
         by_table: dict[str, dict[str, Unit]] = defaultdict(dict)
         for unit in units:
             by_table[unit.table.name][unit.name] = unit  # the last of two copies wins
+            if unit.repeated:
+                result.repeated_rows += unit.repeated
+                REPEATED.labels(unit.table.name).inc(unit.repeated)
+                log.warning(
+                    "rows_repeated",
+                    table=unit.table.name,
+                    interval=unit.interval.isoformat(),
+                    dropped=unit.repeated,
+                )
         for name, named in by_table.items():
             table = TABLES[name]
             existing = self.index.lookup(name, named)
@@ -252,35 +281,44 @@ class Store:
         result: WriteResult,
     ) -> None:
         frame = pl.concat([u.frame for u in fresh]).sort(list(table.key))
-        new_part = self._write_part(table.name, month, frame, level=0, time_column=table.time)
         corrections: dict[str, set[str]] = defaultdict(set)
         for unit in fresh:
             if unit.name in existing:
                 corrections[existing[unit.name][0]].add(unit.name)
         listed = {p.file: p for p in self.manifest(table.name).parts}
         rewritten: dict[str, Part | None] = {}
-        for old_file, names in corrections.items():
-            old = listed.get(old_file)
-            if old is None:
-                continue  # already gone (a previous correction in this process)
-            kept = (
-                pl.read_parquet(self.folder(table.name) / old_file)
-                .with_columns(_unit_names(table).alias("_unit"))
-                .filter(~pl.col("_unit").is_in(list(names)))
-                .drop("_unit")
-            )
-            rewritten[old_file] = (
-                self._write_part(
-                    table.name, old.month, kept, level=old.level, time_column=table.time
+        written: list[Part] = []
+        try:
+            new_part = self._write_part(table.name, month, frame, level=0, time_column=table.time)
+            written.append(new_part)
+            for old_file, names in corrections.items():
+                old = listed.get(old_file)
+                if old is None:
+                    continue  # already gone (a previous correction in this process)
+                kept = (
+                    pl.read_parquet(self.folder(table.name) / old_file)
+                    .with_columns(_unit_names(table).alias("_unit"))
+                    .filter(~pl.col("_unit").is_in(list(names)))
+                    .drop("_unit")
                 )
-                if kept.height
-                else None
-            )
-            PARTS.labels(table.name, "correction").inc()
-        added = [new_part, *(p for p in rewritten.values() if p is not None)]
-        self.fault("part_written")
-        self._swap(table.name, set(rewritten), added)
-        self.fault("manifest_swapped")
+                rewritten[old_file] = (
+                    self._write_part(
+                        table.name, old.month, kept, level=old.level, time_column=table.time
+                    )
+                    if kept.height
+                    else None
+                )
+                if (part := rewritten[old_file]) is not None:
+                    written.append(part)
+                PARTS.labels(table.name, "correction").inc()
+            added = [new_part, *(p for p in rewritten.values() if p is not None)]
+            crash_point("part_written")
+            self._swap(table.name, set(rewritten), added)
+        except BaseException:
+            for part in written:  # not listed by any manifest: nothing may keep them
+                (self.folder(table.name) / part.file).unlink(missing_ok=True)
+            raise
+        crash_point("manifest_swapped")
         self.index.apply(
             table.name,
             [(u.name, new_part.file, u.digest) for u in fresh],
@@ -378,25 +416,3 @@ class Store:
             fcntl.flock(self._lock_file, fcntl.LOCK_UN)
             self._lock_file.close()
             self._lock_file = None
-
-
-class TableReader:
-    """Read side: the files of a table as its manifest lists them right now."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def files(
-        self, table: str, start: datetime | None = None, end: datetime | None = None
-    ) -> list[str]:
-        """Absolute paths of the parts that may hold intervals in [start, end]."""
-        folder = self.root / table
-        manifest = Manifest.load(folder)
-        return [str(folder / p.file) for p in manifest.parts if p.overlaps(start, end)]
-
-    def version(self, table: str) -> int:
-        """Changes whenever the table changes (for caches)."""
-        try:
-            return int((self.root / table / MANIFEST).stat().st_mtime_ns)
-        except FileNotFoundError:
-            return 0

@@ -1,4 +1,11 @@
-"""The store's tables: columns, key, the unit a message replaces, and message → rows.
+"""The store's tables: which subject fills each, its time column and key, and message → rows.
+
+A table's columns are not listed here: they are derived from its subject's contract (the row
+model's fields, the message's own fields such as rooftop's ``type``, and for a 30-minute table
+the key and measure it averages), so a field added to a contract is a column of its table, and
+`message_frame` refuses a message whose rows would not fit. Column order: the time column, the
+key, the row's other fields in contract order, the message's fields, then ``intervals`` (30-minute
+tables) and ``source_file``.
 
 Time rule (every table): timestamps are naive NEM time (UTC+10, no daylight saving), interval
 ending. Rows are partitioned by month (``month=YYYY-MM``) of the interval's *start*, so the
@@ -11,10 +18,15 @@ the same values is a duplicate (dropped), with different values a correction (re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import types
+import typing
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any, Literal, Union, get_args, get_origin
 
 import polars as pl
+from pydantic import BaseModel
 
 from nemstream_contracts import (
     DISPATCH_INTERCONNECTOR,
@@ -25,52 +37,135 @@ from nemstream_contracts import (
     ROOFTOP_ACTUAL,
     SCADA_UNIT,
     SCADA_UNIT_30MIN,
+    SUBJECTS,
     TRADING_PRICE,
     Message,
-    RooftopActual,
     ThirtyMinute,
-    TradingPrice,
+    row_model,
+    units_of,
 )
+from nemstream_market import naive_nem
 
-_DT = pl.Datetime("us")
-_F = pl.Float64()
-_I = pl.Int64()
-_S = pl.String()
-_B = pl.Boolean()
+_BOOKKEEPING = frozenset(Message.model_fields) | {"rows"}
+"""Fields every message has (or its rows): not columns of their own."""
+
+
+class SchemaMismatch(ValueError):
+    """A message whose rows carry a field its table has no column for."""
+
+
+def polars_type(annotation: Any) -> pl.DataType:
+    """The column type of a contract field's annotation (``X | None`` is X, nullable)."""
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        inner = [a for a in get_args(annotation) if a is not type(None)]
+        if len(inner) != 1:
+            raise TypeError(f"no single column type for {annotation!r}")
+        return polars_type(inner[0])
+    if origin is typing.Annotated:
+        return polars_type(get_args(annotation)[0])
+    if origin is Literal:
+        kinds = {type(v) for v in get_args(annotation)}
+        if len(kinds) != 1:
+            raise TypeError(f"mixed literal types in {annotation!r}")
+        return polars_type(kinds.pop())
+    simple: dict[Any, pl.DataType] = {
+        bool: pl.Boolean(),
+        int: pl.Int64(),
+        float: pl.Float64(),
+        str: pl.String(),
+        datetime: pl.Datetime("us"),
+    }
+    if annotation in simple:
+        return simple[annotation]
+    raise TypeError(f"no column type for {annotation!r}")
+
+
+def _field_types(model: type[BaseModel], skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+    return {name: info.annotation for name, info in model.model_fields.items() if name not in skip}
 
 
 @dataclass(frozen=True, slots=True)
 class TableSpec:
-    """One table of the store."""
+    """One table of the store: its name, the subject that fills it, its time column, its key,
+    what it holds and the length of its intervals. Columns come from the subject's contract."""
 
     name: str
     subject: str
     time: str
     key: tuple[str, ...]
-    unit: tuple[str, ...]  # columns fixing one message's rows: (time,) or (time, "type")
-    schema: dict[str, pl.DataType]
     description: str
-    units: dict[str, str] = field(default_factory=dict)  # column -> unit of measure
     interval_minutes: int = 5
+
+    @property
+    def contract(self) -> type[Message]:
+        """The message model of the table's subject."""
+        return SUBJECTS[self.subject].model
+
+    @property
+    def message_columns(self) -> tuple[str, ...]:
+        """Fields of the message itself (not of its rows) that become columns: rooftop's
+        estimate ``type``, trading's ``interval_minutes``."""
+        if SUBJECTS[self.subject].mean is not None:
+            return ()
+        return tuple(n for n in self.contract.model_fields if n not in _BOOKKEEPING)
+
+    @property
+    def unit(self) -> tuple[str, ...]:
+        """Columns fixing one message's rows: the time, and message columns in the key."""
+        return (self.time, *(c for c in self.message_columns if c in self.key))
+
+    @property
+    def schema(self) -> dict[str, pl.DataType]:
+        """Column name -> type, derived from the contract (see the module docstring)."""
+        return dict(_derived_schema(self))
 
     @property
     def value_columns(self) -> list[str]:
         """Columns that are neither key nor bookkeeping."""
         return [c for c in self.schema if c not in self.key and c != "source_file"]
 
+    @property
+    def units(self) -> dict[str, str]:
+        """Unit of measure of each measured column (from the contract)."""
+        mean = SUBJECTS[self.subject].mean
+        if mean is not None:
+            source = row_model(SUBJECTS[mean.source].model)
+            assert source is not None
+            unit = units_of(source).get(mean.measure)
+            return {mean.measure: unit} if unit else {}
+        rows = row_model(self.contract)
+        return {**units_of(self.contract), **(units_of(rows) if rows else {})}
 
-_FCAS = [
-    "raise6secrrp",
-    "raise60secrrp",
-    "raise5minrrp",
-    "raiseregrrp",
-    "lower6secrrp",
-    "lower60secrrp",
-    "lower5minrrp",
-    "lowerregrrp",
-    "raise1secrrp",
-    "lower1secrrp",
-]
+
+def derive_schema(table: TableSpec) -> dict[str, pl.DataType]:
+    """A table's columns from its subject's contract."""
+    contract = SUBJECTS[table.subject]
+    columns: dict[str, Any]
+    extra: dict[str, Any] = {}
+    mean = contract.mean
+    if mean is not None:
+        source = row_model(SUBJECTS[mean.source].model)
+        assert source is not None
+        fields = _field_types(source)
+        columns = {mean.key: fields[mean.key], mean.measure: float}
+        extra["intervals"] = int
+    else:
+        rows = row_model(contract.model)
+        assert rows is not None, f"{table.subject} carries no rows"
+        columns = _field_types(rows)
+        columns.update(_field_types(contract.model, _BOOKKEEPING))
+    ordered: dict[str, Any] = {table.time: datetime}
+    for name in table.key:
+        if name != table.time:
+            ordered[name] = columns[name]
+    ordered.update({n: t for n, t in columns.items() if n not in ordered})
+    ordered.update(extra)
+    ordered["source_file"] = str
+    return {name: polars_type(annotation) for name, annotation in ordered.items()}
+
+
+_derived_schema = cache(derive_schema)
 
 TABLES: dict[str, TableSpec] = {
     t.name: t
@@ -80,114 +175,44 @@ TABLES: dict[str, TableSpec] = {
             DISPATCH_PRICE,
             "settlementdate",
             ("settlementdate", "regionid", "intervention"),
-            ("settlementdate",),
-            {
-                "settlementdate": _DT,
-                "regionid": _S,
-                "intervention": _I,
-                "rrp": _F,
-                "runno": _I,
-                "price_status": _S,
-                **{c: _F for c in _FCAS},
-                "source_file": _S,
-            },
             "5-minute regional prices, both dispatch runs (use intervention = 0 for prices)",
-            {"rrp": "$/MWh", **{c: "$/MW" for c in _FCAS}},
         ),
         TableSpec(
             "regionsum5",
             DISPATCH_REGIONSUM,
             "settlementdate",
             ("settlementdate", "regionid", "intervention"),
-            ("settlementdate",),
-            {
-                "settlementdate": _DT,
-                "regionid": _S,
-                "intervention": _I,
-                "totaldemand": _F,
-                "dispatchablegeneration": _F,
-                "netinterchange": _F,
-                "availablegeneration": _F,
-                "dispatchableload": _F,
-                "demand_and_nonschedgen": _F,
-                "uigf": _F,
-                "semischedule_clearedmw": _F,
-                "ss_solar_uigf": _F,
-                "ss_wind_uigf": _F,
-                "ss_solar_clearedmw": _F,
-                "ss_wind_clearedmw": _F,
-                "source_file": _S,
-            },
             "5-minute regional demand, generation, interchange; semi-scheduled availability "
             "(UIGF) and cleared MW, whose difference is curtailment",
-            {"*": "MW"},
         ),
         TableSpec(
             "interconnector5",
             DISPATCH_INTERCONNECTOR,
             "settlementdate",
             ("settlementdate", "interconnectorid", "intervention"),
-            ("settlementdate",),
-            {
-                "settlementdate": _DT,
-                "interconnectorid": _S,
-                "intervention": _I,
-                "meteredmwflow": _F,
-                "mwflow": _F,
-                "mwlosses": _F,
-                "exportlimit": _F,
-                "importlimit": _F,
-                "source_file": _S,
-            },
             "5-minute interconnector metered and target flows, losses, and the limits",
-            {"*": "MW"},
         ),
         TableSpec(
             "trading_prices",
             TRADING_PRICE,
             "settlementdate",
             ("settlementdate", "regionid"),
-            ("settlementdate",),
-            {
-                "settlementdate": _DT,
-                "regionid": _S,
-                "rrp": _F,
-                "periodid": _I,
-                "price_status": _S,
-                "interval_minutes": _I,
-                "source_file": _S,
-            },
             "trading-interval prices: 5-minute from 2021-10-01 00:05, 30-minute before",
-            {"rrp": "$/MWh"},
         ),
         TableSpec(
             "scada5",
             SCADA_UNIT,
             "settlementdate",
             ("settlementdate", "duid"),
-            ("settlementdate",),
-            {"settlementdate": _DT, "duid": _S, "scadavalue": _F, "source_file": _S},
             "5-minute SCADA MW per unit (negative: charging, pumping, auxiliary load)",
-            {"scadavalue": "MW"},
         ),
         TableSpec(
             "rooftop",
             ROOFTOP_ACTUAL,
             "interval_datetime",
             ("interval_datetime", "regionid", "type"),
-            ("interval_datetime", "type"),
-            {
-                "interval_datetime": _DT,
-                "regionid": _S,
-                "type": _S,
-                "power": _F,
-                "qi": _F,
-                "is_subregion": _B,
-                "source_file": _S,
-            },
             "half-hourly rooftop PV per region and sub-region (never add sub-regions to their "
             "region), MEASUREMENT and SATELLITE estimates",
-            {"power": "MW"},
             interval_minutes=30,
         ),
         TableSpec(
@@ -195,16 +220,7 @@ TABLES: dict[str, TableSpec] = {
             SCADA_UNIT_30MIN,
             "settlementdate",
             ("settlementdate", "duid"),
-            ("settlementdate",),
-            {
-                "settlementdate": _DT,
-                "duid": _S,
-                "scadavalue": _F,
-                "intervals": _I,
-                "source_file": _S,
-            },
             "30-minute mean SCADA MW per unit and the number of 5-minute values in the mean",
-            {"scadavalue": "MW"},
             interval_minutes=30,
         ),
         TableSpec(
@@ -212,16 +228,7 @@ TABLES: dict[str, TableSpec] = {
             DISPATCH_PRICE_30MIN,
             "settlementdate",
             ("settlementdate", "regionid"),
-            ("settlementdate",),
-            {
-                "settlementdate": _DT,
-                "regionid": _S,
-                "rrp": _F,
-                "intervals": _I,
-                "source_file": _S,
-            },
             "30-minute mean of the 5-minute pricing-run RRP per region",
-            {"rrp": "$/MWh"},
             interval_minutes=30,
         ),
         TableSpec(
@@ -229,16 +236,7 @@ TABLES: dict[str, TableSpec] = {
             DISPATCH_INTERCONNECTOR_30MIN,
             "settlementdate",
             ("settlementdate", "interconnectorid"),
-            ("settlementdate",),
-            {
-                "settlementdate": _DT,
-                "interconnectorid": _S,
-                "meteredmwflow": _F,
-                "intervals": _I,
-                "source_file": _S,
-            },
             "30-minute mean metered flow per interconnector",
-            {"meteredmwflow": "MW"},
             interval_minutes=30,
         ),
     )
@@ -247,8 +245,6 @@ TABLES: dict[str, TableSpec] = {
 
 BY_SUBJECT: dict[str, TableSpec] = {t.subject: t for t in TABLES.values()}
 
-_THIRTY_KEY = {"scada30": "duid", "prices30": "regionid", "interconnector30": "interconnectorid"}
-
 
 def month_of(interval: datetime) -> str:
     """Partition of an interval (ending): the month its first minute falls in."""
@@ -256,25 +252,35 @@ def month_of(interval: datetime) -> str:
 
 
 def message_frame(table: TableSpec, message: Message) -> pl.DataFrame:
-    """The rows one message gives a table, in the table's schema."""
-    interval = message.interval.replace(tzinfo=None)
-    rows = [row.model_dump() for row in message.rows]  # type: ignore[attr-defined]
-    if isinstance(message, ThirtyMinute):
-        key = _THIRTY_KEY[table.name]
-        value = next(
-            c for c in table.schema if c not in (table.time, key, "intervals", "source_file")
+    """The rows one message gives a table, in the table's schema, exact repeats of a row
+    dropped (`Message.unique_rows`; the contract refuses conflicting ones); `SchemaMismatch`
+    when a row carries a field the table has no column for: nothing is dropped without a word."""
+    schema = table.schema
+    unique, _ = message.unique_rows()
+    rows: list[dict[str, Any]] = [row.model_dump() for row in unique]
+    mean = SUBJECTS[table.subject].mean
+    if isinstance(message, ThirtyMinute) and mean is not None:
+        rows = [
+            {mean.key: r["key"], mean.measure: r["mean"], "intervals": r["intervals"]} for r in rows
+        ]
+    unknown = {name for row in rows for name in row} - schema.keys()
+    if unknown:
+        raise SchemaMismatch(
+            f"{table.subject} rows carry {sorted(unknown)}, which table {table.name} has no "
+            "column for"
         )
-        rows = [{key: r["key"], value: r["mean"], "intervals": r["intervals"]} for r in rows]
-    extra: dict[str, object] = {table.time: interval, "source_file": message.source_file}
-    if isinstance(message, RooftopActual):
-        extra["type"] = message.type
-    if isinstance(message, TradingPrice):
-        extra["interval_minutes"] = message.interval_minutes
-    columns = {name: [row.get(name, extra.get(name)) for row in rows] for name in table.schema}
-    return pl.DataFrame(columns, schema=table.schema).sort(list(table.key))
+    extra: dict[str, object] = {
+        table.time: naive_nem(message.interval),
+        "source_file": message.source_file,
+        **{name: getattr(message, name) for name in table.message_columns},
+    }
+    columns = {name: [row.get(name, extra.get(name)) for row in rows] for name in schema}
+    return pl.DataFrame(columns, schema=schema).sort(list(table.key))
 
 
 def unit_name(table: TableSpec, message: Message) -> str:
-    """Identity of the unit a message fills (its interval, and the estimate type for rooftop)."""
-    stamp = message.interval.replace(tzinfo=None).isoformat()
-    return f"{stamp}|{message.type}" if isinstance(message, RooftopActual) else stamp
+    """Identity of the unit a message fills: its interval, and the message columns in the key
+    (rooftop's estimate type)."""
+    stamp = naive_nem(message.interval).isoformat()
+    parts = [str(getattr(message, column)) for column in table.unit[1:]]
+    return "|".join([stamp, *parts])

@@ -45,7 +45,7 @@ async def nats_server(tmp_path: Path) -> AsyncIterator[NatsServer]:
 @pytest.fixture
 async def bus(nats_server: NatsServer) -> AsyncIterator[Bus]:
     """A connected Bus (streams declared) on the test's own nats-server."""
-    connected = await connect(BusSettings(nats_url=nats_server.url), name="test", first_attempts=3)
+    connected = await connect(BusSettings(nats_url=nats_server.url), name="test", wait_s=10)
     try:
         yield connected
     finally:

@@ -12,37 +12,33 @@ aggregate has the same id and the stream drops it).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from datetime import datetime, timedelta
 
 from nats.aio.msg import Msg
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 from prometheus_client import Counter
-from pydantic import Field, ValidationError
 
 from nemstream_aggregator._windows import SERIES, Series, Window, values_of, window_end
-from nemstream_bus import Bus, ConsumeLoop, ConsumerSpec, Permanent, Transient
-from nemstream_contracts import decode
-from nemstream_runtime import NemstreamSettings, get_logger
+from nemstream_aggregator.settings import AggregatorSettings
+from nemstream_bus import (
+    Bus,
+    ConsumeLoop,
+    ConsumerSpec,
+    Permanent,
+    Transient,
+    kv_get,
+    kv_swap,
+    typed,
+)
+from nemstream_contracts import Message
+from nemstream_market import naive_nem
+from nemstream_runtime import get_logger, periodic
 
 log = get_logger(__name__)
 
 BUCKET = "nemstream_aggregator"
 EMITTED = Counter("nemstream_aggregator_emitted", "30-minute events published", ["series", "kind"])
-
-
-class AggregatorSettings(NemstreamSettings):
-    """The aggregator service."""
-
-    watermark_s: float = Field(600.0, ge=0, description="event-time lateness before a partial emit")
-    idle_flush_s: float = Field(900.0, gt=0, description="wall-clock quiet before a partial emit")
-    sweep_every_s: float = Field(30.0, gt=0, description="how often idle windows are checked")
-    window_ttl_h: float = Field(72.0, gt=0, description="how long window state is kept in KV")
-    metrics_port: int = Field(9111, description="health/metrics port (-1: none)")
-    aggregator_durable: str = Field("aggregator", description="durable consumer name")
 
 
 def _key(series: Series, end: datetime) -> str:
@@ -71,7 +67,7 @@ class Aggregator:
                 max_deliver=-1,
                 backoff_s=(1.0, 5.0, 15.0, 60.0),
             ),
-            self.handle,
+            typed(Message, self.handle),
         )
 
     async def start(self) -> None:
@@ -80,25 +76,18 @@ class Aggregator:
             BUCKET, ttl_s=timedelta(hours=self.settings.window_ttl_h).total_seconds()
         )
         for key in await self.bus.kv_keys(BUCKET):
-            try:
-                entry = await self.kv.get(key)
-            except KeyNotFoundError:  # deleted
-                continue
-            if entry.value:
+            entry = await kv_get(self.kv, key)
+            if entry is not None and entry.value:
                 window = Window.load(entry.value)
                 self.windows[key] = (window, entry.revision or 0, time.monotonic())
         log.info("aggregator_started", windows=len(self.windows))
 
-    async def handle(self, message: Msg) -> None:
+    async def handle(self, event: Message, message: Msg) -> None:
         """Add one 5-minute event to its half-hour; emit what is due."""
         series = SERIES.get(message.subject)
         if series is None:
             raise Permanent(f"no aggregate for {message.subject}")
-        try:
-            event = decode(message.subject, message.data)
-        except ValidationError as exc:
-            raise Permanent(f"invalid {message.subject} message: {exc}") from exc
-        interval = event.interval.replace(tzinfo=None)
+        interval = naive_nem(event.interval)
         end = window_end(interval)
         window = await self._window(series, end)
         if window.add(interval, values_of(series, event), event.source_file):
@@ -114,9 +103,8 @@ class Aggregator:
         if cached is not None:
             return cached[0]
         assert self.kv is not None
-        try:
-            entry = await self.kv.get(key)
-        except KeyNotFoundError:
+        entry = await kv_get(self.kv, key)
+        if entry is None:
             window = Window(series.name, end)
             self.windows[key] = (window, 0, time.monotonic())
             return window
@@ -128,16 +116,12 @@ class Aggregator:
         assert self.kv is not None
         key = _key(series, window.end)
         _, revision, _ = self.windows.get(key, (window, 0, 0.0))
-        try:
-            if revision:
-                revision = await self.kv.update(key, window.dump(), last=revision)
-            else:
-                revision = await self.kv.create(key, window.dump())
-        except KeyWrongLastSequenceError as exc:
+        written = await kv_swap(self.kv, key, window.dump(), revision=revision or None)
+        if written is None:
             # someone else wrote the window (a second aggregator): reload and retry the message
             self.windows.pop(key, None)
-            raise Transient(f"window {key} changed underneath", delay_s=0.5) from exc
-        self.windows[key] = (window, revision, time.monotonic())
+            raise Transient(f"window {key} changed underneath", delay_s=0.5)
+        self.windows[key] = (window, written, time.monotonic())
 
     async def emit(self, series: Series, window: Window) -> bool:
         """Publish the window's aggregate unless exactly that aggregate was emitted already."""
@@ -184,20 +168,7 @@ class Aggregator:
         return emitted
 
     async def run(self) -> None:
-        """Consume until stopped, sweeping idle windows in the background."""
+        """Consume until the loop's stop event is set, sweeping idle windows in the background."""
         await self.start()
-        sweeper = asyncio.create_task(self._sweep_loop())
-        try:
+        async with periodic(self.settings.sweep_every_s, self.sweep, "aggregator:sweep"):
             await self.loop.run()
-        finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
-
-    async def _sweep_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.sweep_every_s)
-            try:
-                await self.sweep()
-            except Exception:  # never let the sweeper die: it is retried next period
-                log.exception("sweep_failed")

@@ -18,14 +18,17 @@ import polars as pl
 from nemstream_aggregator._aggregator import message_id
 from nemstream_aggregator._windows import SERIES, Window, window_end
 from nemstream_bus import Bus
-from nemstream_contracts import DISPATCH_PRICE_30MIN, NEM_TZ, MeanRow, Message, ThirtyMinute
+from nemstream_contracts import DISPATCH_PRICE_30MIN, MeanRow, Message, ThirtyMinute
+from nemstream_fetcher import FEED_SPECS
+from nemstream_market import FIVE_MINUTE_SETTLEMENT_START, NEM_TZ
 from nemstream_mms import iter_reports, views
 
 _VIEWS = {
-    "scada.unit": views.UNIT_SCADA,
-    "dispatch.price": views.DISPATCH_PRICE,
-    "dispatch.interconnector": views.DISPATCH_INTERCONNECTOR,
+    publication.subject: publication.view
+    for spec in FEED_SPECS.values()
+    for publication in spec.publications
 }
+"""The view that reads each 5-minute subject's table (the fetchers' own)."""
 
 
 def _windows(frame: pl.DataFrame, name: str, key: str, measure: str, source: str) -> list[Window]:
@@ -53,7 +56,7 @@ def archive_aggregates(paths: list[Path]) -> list[tuple[str, str, Message]]:
         for report in iter_reports(path, strict=False):
             source = report.name.split("!")[0]
             for series in SERIES.values():
-                view = _VIEWS[series.name]
+                view = _VIEWS[series.source]
                 if not views.has_view(report, view):
                     continue
                 frame = views.build(report, view)
@@ -69,7 +72,7 @@ def archive_aggregates(paths: list[Path]) -> list[tuple[str, str, Message]]:
 
 
 def _trading_half_hours(frame: pl.DataFrame, source: str) -> list[tuple[str, str, Message]]:
-    thirty = frame.filter(pl.col("settlementdate") < views.FIVE_MINUTE_SETTLEMENT_START)
+    thirty = frame.filter(pl.col("settlementdate") < FIVE_MINUTE_SETTLEMENT_START)
     out: list[tuple[str, str, Message]] = []
     for (interval,), group in thirty.sort("settlementdate").group_by(
         "settlementdate", maintain_order=True

@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from nemstream_aggregator._aggregator import Aggregator, AggregatorSettings
+from nemstream_aggregator._aggregator import Aggregator
 from nemstream_aggregator._archive import publish_archive
-from nemstream_bus import BusSettings, connect
-from nemstream_runtime import Health, get_logger, health_server, stop_on_signals
-
-log = get_logger(__name__)
+from nemstream_aggregator.settings import AggregatorSettings
+from nemstream_bus import BusSettings, one_shot, running_service
 
 
 async def run_aggregator(
@@ -20,27 +18,15 @@ async def run_aggregator(
     stop: asyncio.Event | None = None,
 ) -> None:
     """Run until SIGTERM/SIGINT (or `stop`)."""
-    stop = stop or asyncio.Event()
-    stop_on_signals(stop)
-    bus = await connect(bus_settings or BusSettings(), name="aggregator")
-    aggregator = Aggregator(settings, bus)
-    aggregator.loop.stop = stop
-    health = Health()
-    health.add("nats_connected", lambda: bus.connected)
-    health.add("consumer_bound", lambda: aggregator.loop.bound)
-    try:
-        async with health_server(health, "aggregator", port=settings.metrics_port):
-            await aggregator.run()
-    finally:
-        await bus.close()
+    async with running_service("aggregator", settings, bus_settings=bus_settings, stop=stop) as svc:
+        aggregator = Aggregator(settings, svc.bus)
+        svc.consume(aggregator.loop)
+        await aggregator.run()
 
 
 async def run_archive(
     paths: list[Path], bus_settings: BusSettings | None = None
 ) -> tuple[int, int]:
     """Publish 30-minute history from archive files, then exit."""
-    bus = await connect(bus_settings or BusSettings(), name="aggregator-archive")
-    try:
+    async with one_shot("aggregator-archive", bus_settings) as bus:
         return await publish_archive(bus, paths)
-    finally:
-        await bus.close()

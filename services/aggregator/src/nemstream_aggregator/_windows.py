@@ -13,18 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from nemstream_contracts import (
-    DISPATCH_INTERCONNECTOR,
-    DISPATCH_INTERCONNECTOR_30MIN,
-    DISPATCH_PRICE,
-    DISPATCH_PRICE_30MIN,
-    NEM_TZ,
-    SCADA_UNIT,
-    SCADA_UNIT_30MIN,
-    MeanRow,
-    Message,
-    ThirtyMinute,
-)
+from nemstream_contracts import SUBJECTS, MeanRow, Message, ThirtyMinute
+from nemstream_market import NEM_TZ, PRICING_RUN
 
 HALF_HOUR = timedelta(minutes=30)
 
@@ -42,21 +32,18 @@ class Series:
 
 
 SERIES: dict[str, Series] = {
-    s.source: s
-    for s in (
-        Series("scada.unit", SCADA_UNIT, SCADA_UNIT_30MIN, "duid", "scadavalue", False),
-        Series("dispatch.price", DISPATCH_PRICE, DISPATCH_PRICE_30MIN, "regionid", "rrp", True),
-        Series(
-            "dispatch.interconnector",
-            DISPATCH_INTERCONNECTOR,
-            DISPATCH_INTERCONNECTOR_30MIN,
-            "interconnectorid",
-            "meteredmwflow",
-            True,
-        ),
+    subject.mean.source: Series(
+        subject.table,
+        subject.mean.source,
+        subject.name,
+        subject.mean.key,
+        subject.mean.measure,
+        subject.mean.pricing_run_only,
     )
+    for subject in SUBJECTS.values()
+    if subject.mean is not None
 }
-"""Aggregated series by the subject they read."""
+"""Aggregated series by the subject they read: every 30-minute subject of the contracts."""
 
 
 def window_end(interval: datetime) -> datetime:
@@ -71,7 +58,7 @@ def values_of(series: Series, message: Message) -> dict[str, float]:
     """key -> value of one 5-minute message (pricing run only where that matters)."""
     out: dict[str, float] = {}
     for row in message.rows:  # type: ignore[attr-defined]
-        if series.pricing_run_only and getattr(row, "intervention", 0) != 0:
+        if series.pricing_run_only and getattr(row, "intervention", PRICING_RUN) != PRICING_RUN:
             continue
         value = getattr(row, series.measure)
         if value is not None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from nemstream_runtime import configure_logging
+from nemstream_runtime import configure_logging, load_settings
 
 
 @click.command()
@@ -20,12 +20,13 @@ from nemstream_runtime import configure_logging
 )
 def aggregate(archives: tuple[Path, ...]) -> None:
     """Build 30-minute means from the 5-minute events (the aggregator service)."""
-    from nemstream_aggregator._aggregator import AggregatorSettings
     from nemstream_aggregator._service import run_aggregator, run_archive
+    from nemstream_aggregator.settings import AggregatorSettings
+    from nemstream_bus import run_one_shot
 
     configure_logging()
     if archives:
-        published, new = asyncio.run(run_archive(list(archives)))
+        published, new = run_one_shot(run_archive(list(archives)))
         click.echo(f"published {published} half-hours ({new} new)")
         return
-    asyncio.run(run_aggregator(AggregatorSettings()))
+    asyncio.run(run_aggregator(load_settings(AggregatorSettings)))

@@ -2,40 +2,46 @@
 SMS per transition to every recipient, publish the transition, remember it all in NATS KV.
 
 Order: one price in flight at a time (``max_ack_pending = 1``), so a redelivered price is
-judged before any later one. Exactly once per transition: each recipient's delivery is
-recorded in KV (``sent.<alert>.<to>``) right after Twilio accepts it, and the region's state
-(with the interval it was judged at) is updated only after every recipient has theirs; the
-message is acknowledged last. A restart or a redelivery judges the interval again, finds the
-deliveries recorded, and sends nothing twice; an interval at or before the region's judged
-interval (a replay, a late file) changes nothing.
+judged before any later one; a process that dies holding it hands it on after
+``NEMSTREAM_ALERTS_ACK_WAIT_S`` (seconds: a live process keeps extending it while it works).
+
+Exactly once per transition and recipient: before a text is sent its *intent* is recorded in KV
+(``sent.<alert>.<to>`` = ``intent:<time>``), after Twilio accepts it the message sid
+(``sent:<sid>``). The region's state (with the interval it was judged at) is updated only after
+every recipient has theirs; the price is acknowledged last. A restart or redelivery judges the
+interval again: a recipient with a recorded sid is skipped; one with only an intent (the
+process died while Twilio was answering) is looked up in Twilio's Messages list - same
+recipient and body, created since the intent - and sent only if Twilio has no such text. An
+interval at or before the region's judged interval (a replay, a late file) changes nothing.
 """
 
 from __future__ import annotations
 
 import json
-import os
+import time
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from nats.aio.msg import Msg
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 from prometheus_client import Counter
-from pydantic import ValidationError
 
 from nemstream_alerts._state import Event, State, Thresholds, alert_text, judge, threshold_of
 from nemstream_alerts.settings import AlertSettings
-from nemstream_bus import Bus, ConsumeLoop, ConsumerSpec, Permanent, Transient
-from nemstream_contracts import (
-    ALERTS_PRICE,
-    DISPATCH_PRICE,
-    NEM_TZ,
-    DispatchPrice,
-    PriceAlert,
-    decode,
+from nemstream_bus import (
+    Bus,
+    ConsumeLoop,
+    ConsumerSpec,
+    Transient,
+    kv_get,
+    kv_swap,
+    kv_value,
+    typed,
 )
+from nemstream_contracts import ALERTS_PRICE, DISPATCH_PRICE, DispatchPrice, PriceAlert
+from nemstream_market import PRICING_RUN, nem_time
 from nemstream_notify import SmsSender, recipient_key
-from nemstream_runtime import get_logger
+from nemstream_runtime import crash_point, get_logger
 
 log = get_logger(__name__)
 
@@ -45,6 +51,14 @@ SKIPPED = Counter("nemstream_alert_skipped", "Prices not judged", ["reason"])
 UNSENT = Counter(
     "nemstream_alert_sms_unsent", "SMS given up (permanent failure or too old)", ["reason"]
 )
+FOUND = Counter(
+    "nemstream_alert_sms_found",
+    "Texts found already sent at Twilio after a restart (so not sent again)",
+)
+
+LOOKUP_SKEW = timedelta(seconds=60)
+"""Allowance for the difference between this machine's clock and Twilio's when looking up a
+text sent since an intent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +102,12 @@ class PriceAlerts:
                 (DISPATCH_PRICE,),
                 max_deliver=-1,
                 ack_wait_s=settings.alerts_ack_wait_s,
-                backoff_s=(settings.alerts_ack_wait_s, 30.0, 60.0, 300.0),
+                # no server-side back-off: a crash's redelivery comes after ack_wait, never after
+                # minutes; failures that deserve a pause nak with their own delay
+                backoff_s=(),
                 max_ack_pending=1,  # strictly in order, also across a crash and redelivery
             ),
-            self.handle,
+            typed(DispatchPrice, self.handle),
             batch=1,
         )
 
@@ -100,28 +116,20 @@ class PriceAlerts:
         self.kv = await self.bus.kv(BUCKET, history=1)
         return self.kv
 
-    async def handle(self, message: Msg) -> None:
+    async def handle(self, event: DispatchPrice, message: Msg) -> None:
         """Judge every watched region's pricing-run price of one interval."""
-        try:
-            event = decode(message.subject, message.data)
-        except ValidationError as exc:
-            raise Permanent(f"invalid {message.subject}: {exc.error_count()} errors") from exc
-        if not isinstance(event, DispatchPrice):
-            raise Permanent(f"not a dispatch price: {type(event).__name__}")
         for row in event.rows:
-            if row.intervention == 0 and row.regionid in self.settings.regions:
+            if row.intervention == PRICING_RUN and row.regionid in self.settings.regions:
                 await self.judge_price(row.regionid, row.rrp, event.interval, event.source_file)
 
     async def judge_price(self, region: str, rrp: float, interval: datetime, source: str) -> None:
         """Apply one price to one region: alert on a transition, then record the state."""
         kv = self.kv or await self.start()
         key = f"region.{region}"
-        try:
-            entry = await kv.get(key)
-            current, revision = RegionState.load(entry.value), entry.revision
-        except KeyNotFoundError:
-            current, revision = RegionState(), None
-        interval = interval.astimezone(NEM_TZ)
+        entry = await kv_get(kv, key)
+        current = RegionState.load(entry.value if entry else None)
+        revision = entry.revision if entry else None
+        interval = nem_time(interval)
         if current.interval and interval <= datetime.fromisoformat(current.interval):
             SKIPPED.labels("not_newer").inc()
             return
@@ -129,13 +137,8 @@ class PriceAlerts:
         if change is not None:
             await self._deliver(region, change, current.state, rrp, interval, source)
         updated = RegionState(state, interval.isoformat(), rrp).dump()
-        try:
-            if revision is None:
-                await kv.create(key, updated)
-            else:
-                await kv.update(key, updated, last=revision)
-        except KeyWrongLastSequenceError as exc:  # another replica judged meanwhile
-            raise Transient(f"{region} state changed under us") from exc
+        if await kv_swap(kv, key, updated, revision=revision) is None:
+            raise Transient(f"{region} state changed under us")  # another replica judged
 
     async def _deliver(
         self,
@@ -158,23 +161,9 @@ class PriceAlerts:
             UNSENT.labels("too_old").inc()
         else:
             for recipient in self.settings.sms_recipients:
-                sent_key = f"sent.{name}.{recipient_key(recipient)}"
-                try:
-                    await kv.get(sent_key)
-                    continue  # delivered before a restart or redelivery
-                except KeyNotFoundError:
-                    pass
-                outcome = await self.sms.send(recipient, text)
-                if outcome == "sent":
-                    await kv.put(sent_key, b"sent")
-                    if self.settings.alerts_crash_at == "sms_recorded":
-                        log.warning("fault_injection_exit", point="sms_recorded")
-                        os._exit(86)
-                elif outcome == "failed":
-                    await kv.put(sent_key, b"failed")  # permanent: never retried
-                    UNSENT.labels("failed").inc()
-                else:
-                    retry = True
+                retry |= not await self._text(
+                    kv, f"sent.{name}.{recipient_key(recipient)}", recipient, text
+                )
         if retry:
             raise Transient(f"SMS for {name} not yet delivered to every recipient", delay_s=30.0)
         alert = PriceAlert(
@@ -191,3 +180,30 @@ class PriceAlerts:
         await kv.put(f"log.{interval:%Y%m%d}.{name}", text.encode())
         TRANSITIONS.labels(region, change).inc()
         bound.info("price_alert", text=text, previous=previous)
+
+    async def _text(self, kv: KeyValue, key: str, recipient: str, text: str) -> bool:
+        """Send one recipient their text exactly once (see the module docstring); False when it
+        could not be delivered yet (Twilio unreachable: the price is retried later)."""
+        record = await kv_value(kv, key)
+        if record is not None and not record.startswith(b"intent:"):
+            return True  # sent (or refused for good) before a restart or redelivery
+        if record is not None:
+            since = datetime.fromtimestamp(float(record.split(b":", 1)[1]), UTC) - LOOKUP_SKEW
+            sid = await self.sms.find(recipient, text, since=since)
+            if sid is not None:
+                await kv.put(key, f"sent:{sid}".encode())
+                FOUND.inc()
+                log.info("sms_found_already_sent", sid=sid, key=key)
+                return True
+        await kv.put(key, f"intent:{time.time():.3f}".encode())
+        crash_point("sms_intent")
+        result = await self.sms.send(recipient, text)
+        if result.outcome == "sent":
+            await kv.put(key, f"sent:{result.sid or 'dry-run'}".encode())
+            crash_point("sms_recorded")
+            return True
+        if result.outcome == "failed":
+            await kv.put(key, b"failed")  # permanent: never retried
+            UNSENT.labels("failed").inc()
+            return True
+        return False

@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NotFoundError
+from nats.js.errors import NotFoundError
 from nats.js.kv import KeyValue
 from prometheus_client import Gauge
 
 from nemstream_alerts.settings import AlertSettings
-from nemstream_bus import Bus
-from nemstream_contracts import NEM_TZ
+from nemstream_bus import Bus, kv_create, kv_get, kv_swap
+from nemstream_market import NEM_TZ
 from nemstream_notify import MailError, MailSender, SmsSender, split
 from nemstream_runtime import get_logger
 
@@ -80,24 +80,14 @@ class Freshness:
     async def _claim(self, feed: str, stale: bool, seq: int) -> bool:
         key = f"fresh.{feed}"
         value = json.dumps({"stale": stale, "seq": seq}).encode()
-        try:
-            entry = await self.kv.get(key)
-        except KeyNotFoundError:
-            if stale:
-                try:
-                    await self.kv.create(key, value)
-                except KeyWrongLastSequenceError:
-                    return False
-                return True
-            return False
+        entry = await kv_get(self.kv, key)
+        if entry is None:  # never stale before: only going stale is news
+            return stale and await kv_create(self.kv, key, value) is not None
         before = json.loads(entry.value or b"{}").get("stale", False)
         if before == stale:
             return False
-        try:
-            await self.kv.update(key, value, last=entry.revision)
-        except KeyWrongLastSequenceError:
-            return False  # another replica claimed it
-        return True
+        # of several replicas, the one whose compare-and-set lands sends it
+        return await kv_swap(self.kv, key, value, revision=entry.revision) is not None
 
     async def _notify(self, text: str) -> None:
         channels = split(self.settings.freshness_channels)

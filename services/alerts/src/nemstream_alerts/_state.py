@@ -42,10 +42,15 @@ def threshold_of(event: Event, limits: Thresholds) -> float:
     return {"high": limits.high, "extreme": limits.extreme, "recovered": limits.recover}[event]
 
 
+def dollars_per_mwh(rrp: float) -> str:
+    """A price as people write it: ``$1,500.00/MWh``, ``-$41.31/MWh``."""
+    return f"{'-' if rrp < 0 else ''}${abs(rrp):,.2f}/MWh"
+
+
 def alert_text(region: str, event: Event, rrp: float, interval: datetime) -> str:
     """The SMS text: region, price, interval time (NEM time) and state."""
     at = interval.strftime("%H:%M")
-    price = f"${rrp:,.2f}/MWh"
+    price = dollars_per_mwh(rrp)
     if event == "high":
         return f"⚠️ HIGH PRICE {region} {price} at {at}"
     if event == "extreme":

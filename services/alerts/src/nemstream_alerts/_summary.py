@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from nemstream_alerts._alerts import BUCKET
-from nemstream_bus import Bus
-from nemstream_contracts import NEM_TZ
+from nemstream_bus import Bus, kv_create, kv_values
+from nemstream_market import NEM_TZ
 from nemstream_notify import MailError, MailSender
 from nemstream_runtime import get_logger
 
@@ -20,14 +19,8 @@ log = get_logger(__name__)
 async def day_alerts(bus: Bus, kv: KeyValue, day: date) -> list[str]:
     """Texts of the alerts of one NEM day, in interval order."""
     keys = await bus.kv_keys(BUCKET, f"log.{day:%Y%m%d}")
-    texts = []
-    for key in sorted(keys, key=lambda k: k.split("_")[1]):
-        try:
-            entry = await kv.get(key)
-        except KeyNotFoundError:
-            continue
-        texts.append((entry.value or b"").decode())
-    return texts
+    values = await kv_values(kv, sorted(keys, key=lambda k: k.split("_")[1]))
+    return [value.decode() for value in values.values()]
 
 
 async def send_summary(
@@ -37,10 +30,8 @@ async def send_summary(
     today = (now or datetime.now(UTC)).astimezone(NEM_TZ).date()
     day = today - timedelta(days=1)
     claim = f"summary.{day:%Y%m%d}"
-    try:
-        await kv.create(claim, b"sending")
-    except KeyWrongLastSequenceError:
-        return False
+    if await kv_create(kv, claim, b"sending") is None:
+        return False  # sent, or being sent, by another replica
     texts = await day_alerts(bus, kv, day)
     body = "\n".join(texts) if texts else "No price alerts."
     try:

@@ -12,7 +12,7 @@ def alerts() -> None:
     """Run the price-alert service until SIGTERM/SIGINT."""
     from nemstream_alerts._service import run_alerts
     from nemstream_alerts.settings import AlertSettings
-    from nemstream_runtime import configure_logging
+    from nemstream_runtime import configure_logging, load_settings
 
     configure_logging()
-    asyncio.run(run_alerts(AlertSettings()))
+    asyncio.run(run_alerts(load_settings(AlertSettings)))

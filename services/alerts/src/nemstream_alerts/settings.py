@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from nemstream_contracts import feed_subjects
+from nemstream_market import REGIONS
 from nemstream_notify import NotifySettings, split
+from nemstream_runtime import ServiceSettings
 
-FEED_SUBJECTS = {
-    "dispatch": "nem.dispatch.price.v1",
-    "trading": "nem.trading.price.v1",
-    "scada": "nem.scada.unit.v1",
-    "rooftop": "nem.rooftop.actual.v1",
-}
+FRESHNESS_FEEDS = ("dispatch", "trading", "scada", "rooftop")
+"""The fetcher feeds whose freshness can be watched."""
 
 
-class AlertSettings(NotifySettings):
+class AlertSettings(NotifySettings, ServiceSettings):
     """Thresholds, regions, freshness and summary settings; recipients and credentials come
     from `NotifySettings`."""
 
-    alert_regions: str = Field("NSW1,QLD1,SA1,TAS1,VIC1", description="regions watched, comma list")
+    metrics_port: int = Field(9120, description="health/metrics port (-1: none)")
+    alert_regions: str = Field(",".join(REGIONS), description="regions watched, comma list")
     alert_high: float = Field(1000.0, description="$/MWh at or above which a region is high")
     alert_extreme: float = Field(10000.0, description="$/MWh at or above which it is extreme")
     alert_recover: float = Field(300.0, description="$/MWh below which a high region recovers")
@@ -27,18 +27,17 @@ class AlertSettings(NotifySettings):
     )
     alerts_durable: str = Field("alerts", description="durable consumer name")
     alerts_ack_wait_s: float = Field(
-        60.0, gt=0, description="seconds before an unacknowledged price is redelivered"
+        10.0,
+        gt=0,
+        description="seconds before the price of a process that died is redelivered (a live "
+        "process extends it while it works)",
     )
-    freshness_feeds: str = Field("dispatch,trading,scada,rooftop", description="feeds watched")
+    freshness_feeds: str = Field(",".join(FRESHNESS_FEEDS), description="feeds watched")
     freshness_channels: str = Field("sms,email", description="where freshness alerts go")
     stale_after_s: float = Field(900.0, gt=0, description="5-minute feed quiet this long: stale")
     stale_after_rooftop_s: float = Field(3600.0, gt=0, description="rooftop quiet this long: stale")
     freshness_check_s: float = Field(30.0, gt=0, description="how often freshness is checked")
     alert_daily_summary: bool = Field(False, description="mail the day's alerts after midnight")
-    metrics_port: int = Field(9120, description="health/metrics port (-1: none)")
-    alerts_crash_at: str | None = Field(
-        None, description="fault tests only: exit abruptly at sms_recorded"
-    )
 
     @property
     def regions(self) -> list[str]:
@@ -47,8 +46,13 @@ class AlertSettings(NotifySettings):
 
     @property
     def feeds(self) -> dict[str, str]:
-        """Feeds whose freshness is watched, with the subject that shows they publish."""
-        return {f: FEED_SUBJECTS[f] for f in split(self.freshness_feeds) if f in FEED_SUBJECTS}
+        """Feeds whose freshness is watched, with the subject that shows they publish (the
+        feed's first subject in the contracts)."""
+        return {
+            feed: feed_subjects(feed)[0].name
+            for feed in split(self.freshness_feeds)
+            if feed_subjects(feed)
+        }
 
     def stale_after(self, feed: str) -> float:
         """Seconds of quiet after which a feed is stale."""

@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from nats.js.errors import KeyNotFoundError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from nemstream_bus import Bus, BusSettings, connect
-from nemstream_fetcher._events import Event, report_events
+from nemstream_bus import Bus, kv_get, one_shot
+from nemstream_fetcher._events import Event, read_events
 from nemstream_fetcher._memory import key_for
 from nemstream_mms import MmsError, iter_reports
 from nemstream_nemweb import (
@@ -49,6 +48,7 @@ class BackfillResult:
     events: int = 0
     stored: int = 0
     failed: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # tables/intervals quarantined
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -57,7 +57,8 @@ class BackfillResult:
         return (
             f"{self.feed}: {self.files} files ({self.skipped} already done), "
             f"{len(self.intervals)} intervals, {self.events} events ({self.stored} new) in "
-            f"{self.seconds:.1f} s = {rate:.0f} intervals/s; {len(self.failed)} failed"
+            f"{self.seconds:.1f} s = {rate:.0f} intervals/s; {len(self.failed)} failed, "
+            f"{len(self.rejected)} tables rejected"
         )
 
 
@@ -138,20 +139,23 @@ async def backfill(
         for target in targets:
             name = target.name if isinstance(target, ListingEntry) else str(target)
             key = key_for(feed_name, f"{start:%Y%m%d}-{end:%Y%m%d}.{Path(name).name}")
-            try:
-                await kv.get(key)
+            if await kv_get(kv, key) is not None:
                 result.skipped += 1
                 bar.advance(task)
                 continue
-            except KeyNotFoundError:
-                pass
             try:
                 if isinstance(target, ListingEntry):
                     label, data = target.name, await client.download(target)
                 else:
                     label, data = await _load(target, client)
                 for report in iter_reports(data, name=label, strict=False):
-                    await _publish(bus, report_events(feed_name, report), start, end, result)
+                    read = read_events(feed_name, report)
+                    for rejected in read.rejected:
+                        result.rejected.append(f"{report.name}: {rejected.describe()}")
+                        log.error(
+                            "backfill_table_rejected", file=report.name, reason=rejected.describe()
+                        )
+                    await _publish(bus, read.events, start, end, result)
             except (NemwebError, MmsError, OSError) as exc:
                 result.failed.append(name)
                 log.error("backfill_file_failed", feed=feed_name, file=name, error=str(exc))
@@ -167,12 +171,8 @@ async def backfill(
 async def run_backfill(
     feed_name: str, start: date, end: date, *, sources: list[str], progress: bool
 ) -> BackfillResult:
-    """`nemstream backfill`: connect, backfill, close."""
-    bus = await connect(BusSettings(), name=f"backfill-{feed_name}")
-    try:
-        async with NemwebClient(NemwebSettings()) as client:
-            return await backfill(
-                bus, client, feed_name, start, end, sources=sources, progress=progress
-            )
-    finally:
-        await bus.close()
+    """`nemstream backfill`: connect (a bounded wait), backfill, close."""
+    async with one_shot(f"backfill-{feed_name}") as bus, NemwebClient(NemwebSettings()) as client:
+        return await backfill(
+            bus, client, feed_name, start, end, sources=sources, progress=progress
+        )

@@ -1,51 +1,25 @@
 """Reports to events: one message per interval per table, on the feed's subjects.
 
 The same code serves live fetching, backfill and replay, so the same file always gives the
-same messages with the same ``Nats-Msg-Id`` (feed, file, table, interval).
+same messages with the same ``Nats-Msg-Id`` (feed, file, table, interval). What a feed publishes
+is data (`FEED_SPECS`); this module only applies it. A table that cannot be read (a bad value)
+or an interval whose rows break their contract is *rejected* on its own, with its reason: the
+file's other tables and intervals still make events (`read_events`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import polars as pl
 from pydantic import ValidationError
 
-from nemstream_contracts import (
-    DISPATCH_INTERCONNECTOR,
-    DISPATCH_PRICE,
-    DISPATCH_REGIONSUM,
-    NEM_TZ,
-    ROOFTOP_ACTUAL,
-    SCADA_UNIT,
-    TRADING_PRICE,
-    DispatchInterconnector,
-    DispatchPrice,
-    DispatchPriceRow,
-    DispatchRegionSum,
-    InterconnectorRow,
-    Message,
-    RegionSumRow,
-    RooftopActual,
-    RooftopRow,
-    TradingPrice,
-    TradingPriceRow,
-    UnitScada,
-    UnitScadaRow,
-    message_id,
-)
-from nemstream_mms import MmsError, MmsReport, views
-
-# row fields come from the contracts, so an event never carries a column its schema lacks
-_PRICE_FIELDS = list(DispatchPriceRow.model_fields)
-_REGIONSUM_FIELDS = list(RegionSumRow.model_fields)
-_INTERCONNECTOR_FIELDS = list(InterconnectorRow.model_fields)
-_TRADING_FIELDS = list(TradingPriceRow.model_fields)
-_SCADA_FIELDS = list(UnitScadaRow.model_fields)
-_ROOFTOP_FIELDS = list(RooftopRow.model_fields)
+from nemstream_contracts import Message, message_id, row_model
+from nemstream_fetcher._feeds import Publication, feed_spec
+from nemstream_market import nem_time
+from nemstream_mms import MmsError, MmsReport, TableNotFoundError, views
 
 
 class EventError(MmsError):
@@ -62,6 +36,41 @@ class Event:
     interval: datetime  # naive NEM time, for ordering
 
 
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A table (or one interval of it) that makes no events, and why."""
+
+    table: str
+    interval: datetime | None  # None: the whole table
+    reason: str
+    error: MmsError | None = field(default=None, compare=False)  # a table that could not be read
+
+    def describe(self) -> str:
+        """One line for a log, a quarantine reason file or a dead letter."""
+        where = f" interval {self.interval:%Y-%m-%d %H:%M}" if self.interval else ""
+        return f"{self.table}{where}: {self.reason}"
+
+
+@dataclass(slots=True)
+class ReportEvents:
+    """Every event a report gives, in interval order, and what it had to reject."""
+
+    events: list[Event] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    repeated: int = 0  # exact repeats of a row (a D row written twice), dropped
+
+    def reasons(self) -> str:
+        """Every rejection, one per line."""
+        return "\n".join(r.describe() for r in self.rejected)
+
+    def require_events(self, name: str) -> None:
+        """Raise (the first table's read error, else `EventError`) when nothing at all could be
+        published: a file whose every table was rejected is a bad file, not a partial one."""
+        if not self.events and self.rejected:
+            first = self.rejected[0]
+            raise first.error or EventError(name, self.reasons())
+
+
 def source_file(member: str) -> str:
     """The NEMWeb file a report came from: the innermost zip (an ARCHIVE day zip holds the
     very 5-minute zips published live, so ids match live publication)."""
@@ -70,129 +79,82 @@ def source_file(member: str) -> str:
     return zips[-1] if zips else parts[-1]
 
 
-def _rows(frame: pl.DataFrame, fields: list[str]) -> list[dict[str, Any]]:
-    present = [f for f in fields if f in frame.columns]
-    return frame.select(present).to_dicts()
+def _contract_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    return f"row breaks its contract: {first['loc']}: {first['msg']}"
 
 
-def _intervals(frame: pl.DataFrame, column: str) -> Iterator[tuple[datetime, pl.DataFrame]]:
-    for (interval,), group in frame.sort(column).group_by(column, maintain_order=True):
+def _messages(
+    publication: Publication, feed: str, source: str, frame: pl.DataFrame
+) -> ReportEvents:
+    """The events of one table's typed rows: one per interval (and split value)."""
+    out = ReportEvents()
+    row_type = row_model(publication.model)
+    assert row_type is not None, f"{publication.subject} carries no rows"
+    fields = [f for f in row_type.model_fields if f in frame.columns]
+    own = [
+        f
+        for f in publication.model.model_fields
+        if f not in Message.model_fields and f != "rows" and f in frame.columns
+    ]
+    if publication.drop_null:
+        frame = frame.drop_nulls(list(publication.drop_null))
+    keys = [publication.time, *publication.split_by]
+    for group_key, group in frame.sort(keys).group_by(keys, maintain_order=True):
+        interval = group_key[0]
         assert isinstance(interval, datetime)
-        yield interval, group
+        label = ",".join([publication.table, *(str(v) for v in group_key[1:])])
+        values: dict[str, Any] = {name: group.get_column(name)[0] for name in own}
+        rows = group.select(fields).unique(maintain_order=True)
+        out.repeated += group.height - rows.height
+        try:
+            message = publication.model.model_validate(
+                {
+                    "feed": feed,
+                    "source_file": source,
+                    "interval": nem_time(interval),
+                    "rows": rows.to_dicts(),
+                    **values,
+                }
+            )
+        except ValidationError as exc:
+            out.rejected.append(Rejected(label, interval, _contract_error(exc)))
+            continue
+        out.events.append(
+            Event(publication.subject, message_id(feed, source, label, interval), message, interval)
+        )
+    return out
 
 
-def _event(
-    subject: str, table: str, feed: str, source: str, interval: datetime, message: Message
-) -> Event:
-    return Event(subject, message_id(feed, source, table, interval), message, interval)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=NEM_TZ)
+def read_events(feed: str, report: MmsReport) -> ReportEvents:
+    """Every event one report gives for a feed, in interval order, with the tables and
+    intervals it rejected; `TableNotFoundError` when the report has none of the feed's tables."""
+    spec = feed_spec(feed)
+    present = spec.present(report)
+    if not present:
+        raise TableNotFoundError(report.name, f"no {spec.tables} table for feed {feed}")
+    source = source_file(report.members[0] if report.members else report.name)
+    out = ReportEvents()
+    for publication in present:
+        try:
+            frame = views.build(report, publication.view)
+        except MmsError as exc:
+            out.rejected.append(Rejected(publication.table, None, str(exc), exc))
+            continue
+        table = _messages(publication, feed, source, frame)
+        out.events += table.events
+        out.rejected += table.rejected
+        out.repeated += table.repeated
+    out.events.sort(key=lambda e: e.interval)
+    return out
 
 
 def report_events(feed: str, report: MmsReport) -> list[Event]:
-    """Every event one report gives for a feed, in interval order (raises EventError when a
-    row breaks its contract, MmsError when the report lacks what the feed needs)."""
-    source = source_file(report.members[0] if report.members else report.name)
-    events: list[Event] = []
-    try:
-        if feed == "dispatch":
-            for table, subject, model, fields, view in (
-                (
-                    "DISPATCH,PRICE",
-                    DISPATCH_PRICE,
-                    DispatchPrice,
-                    _PRICE_FIELDS,
-                    views.DISPATCH_PRICE,
-                ),
-                (
-                    "DISPATCH,REGIONSUM",
-                    DISPATCH_REGIONSUM,
-                    DispatchRegionSum,
-                    _REGIONSUM_FIELDS,
-                    views.DISPATCH_REGIONSUM,
-                ),
-                (
-                    "DISPATCH,INTERCONNECTORRES",
-                    DISPATCH_INTERCONNECTOR,
-                    DispatchInterconnector,
-                    _INTERCONNECTOR_FIELDS,
-                    views.DISPATCH_INTERCONNECTOR,
-                ),
-            ):
-                if not views.has_view(report, view):
-                    continue
-                frame = views.build(report, view)
-                for interval, group in _intervals(frame, "settlementdate"):
-                    message: Message = model(
-                        feed=feed,
-                        source_file=source,
-                        interval=_aware(interval),
-                        rows=_rows(group, fields),
-                    )
-                    events.append(_event(subject, table, feed, source, interval, message))
-            if not events:
-                raise MmsError(report.name, "no DISPATCH,PRICE/REGIONSUM/INTERCONNECTORRES rows")
-        elif feed == "trading":
-            for interval, group in _intervals(views.trading_price(report), "settlementdate"):
-                message = TradingPrice(
-                    feed=feed,
-                    source_file=source,
-                    interval=_aware(interval),
-                    interval_minutes=views.trading_interval_minutes(interval),
-                    rows=_rows(group, _TRADING_FIELDS),
-                )
-                events.append(
-                    _event(TRADING_PRICE, "TRADING,PRICE", feed, source, interval, message)
-                )
-        elif feed == "scada":
-            for interval, group in _intervals(views.unit_scada(report), "settlementdate"):
-                message = UnitScada(
-                    feed=feed,
-                    source_file=source,
-                    interval=_aware(interval),
-                    rows=_rows(group.drop_nulls("scadavalue"), _SCADA_FIELDS),
-                )
-                events.append(
-                    _event(SCADA_UNIT, "DISPATCH,UNIT_SCADA", feed, source, interval, message)
-                )
-        elif feed == "rooftop":
-            rooftop = views.rooftop_actual(report)
-            for (interval, kind), group in rooftop.sort("interval_datetime", "type").group_by(
-                "interval_datetime", "type", maintain_order=True
-            ):
-                assert isinstance(interval, datetime)
-                message = RooftopActual(
-                    feed=feed,
-                    source_file=source,
-                    interval=_aware(interval),
-                    type=kind,
-                    rows=_rows(group, _ROOFTOP_FIELDS),
-                )
-                events.append(
-                    _event(
-                        ROOFTOP_ACTUAL, f"ROOFTOP,ACTUAL,{kind}", feed, source, interval, message
-                    )
-                )
-        else:
-            raise ValueError(f"unknown feed {feed!r}")
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise EventError(
-            report.name, f"row breaks its contract: {first['loc']}: {first['msg']}"
-        ) from exc
-    return sorted(events, key=lambda e: e.interval)
-
-
-def feed_of_report(report: MmsReport) -> str | None:
-    """Which fetcher feed a report's tables belong to (for replaying arbitrary files)."""
-    for feed, view in (
-        ("dispatch", views.DISPATCH_PRICE),
-        ("trading", views.TRADING_PRICE),
-        ("scada", views.UNIT_SCADA),
-        ("rooftop", views.ROOFTOP_ACTUAL),
-    ):
-        if views.has_view(report, view):
-            return feed
-    return None
+    """Every event one report gives for a feed, in interval order, all or nothing: raises
+    EventError when any table or interval is rejected, MmsError when the report lacks the feed's
+    tables (`read_events` keeps the good tables of a partly bad report)."""
+    result = read_events(feed, report)
+    if result.rejected:
+        first = result.rejected[0]
+        raise first.error or EventError(report.name, result.reasons())
+    return result.events

@@ -20,10 +20,10 @@ from nats.errors import Error as NatsError
 from prometheus_client import Counter, Gauge, Histogram
 
 from nemstream_bus import Bus
-from nemstream_fetcher._events import report_events
+from nemstream_fetcher._events import Rejected, read_events
 from nemstream_fetcher._memory import BUCKET, FileMemory
 from nemstream_fetcher._schedule import PollSchedule
-from nemstream_fetcher._settings import FetcherSettings
+from nemstream_fetcher.settings import FetcherSettings
 from nemstream_mms import MmsError, read_report
 from nemstream_nemweb import (
     ListingEntry,
@@ -34,7 +34,7 @@ from nemstream_nemweb import (
     parse_filename,
     pick_new,
 )
-from nemstream_runtime import get_logger
+from nemstream_runtime import crash_point, get_logger
 
 log = get_logger(__name__)
 
@@ -50,6 +50,14 @@ BUS_FAILURES = Counter(
     "nemstream_fetch_bus_failures", "Files left for the next cycle because NATS failed", ["feed"]
 )
 GAPS = Counter("nemstream_fetch_gaps", "Intervals no longer in CURRENT after an outage", ["feed"])
+REPEATED = Counter(
+    "nemstream_fetch_rows_repeated", "Exact repeats of a row within a file, dropped", ["feed"]
+)
+REJECTED = Counter(
+    "nemstream_fetch_tables_rejected",
+    "Tables (or intervals) quarantined from files whose other tables were published",
+    ["feed", "table"],
+)
 FILE_SECONDS = Histogram(
     "nemstream_fetch_file_seconds", "Download, parse and publish time per file", ["feed"]
 )
@@ -84,7 +92,7 @@ class Fetcher:
         self.memory = FileMemory(
             kv, self.feed.name, self.owner, lease_s=self.settings.claim_lease_s
         )
-        known = await self.memory.load()
+        known = await self.memory.load(await self.bus.kv_keys(BUCKET, self.feed.name))
         log.info("fetcher_started", feed=self.feed.name, known_files=known, owner=self.owner)
         self.ready = True
 
@@ -184,19 +192,30 @@ class Fetcher:
             bound.warning("download_failed", error=str(exc))
             await self.memory.release(entry.name)
             return False
-        self._crash_if("downloaded")
+        crash_point("downloaded")
         try:
-            events = report_events(self.feed.name, read_report(data, name=entry.name))
+            result = read_events(self.feed.name, read_report(data, name=entry.name))
+            result.require_events(entry.name)
         except MmsError as exc:
             await self._bad_file(entry, data, claim.attempts + 1, exc)
             return False
+        events = result.events
+        if result.repeated:
+            REPEATED.labels(self.feed.name).inc(result.repeated)
+            log.warning(
+                "rows_repeated", feed=self.feed.name, file=entry.name, dropped=result.repeated
+            )
         stored = 0
         for event in events:
             fresh = await self.bus.publish(event.subject, event.message, msg_id=event.msg_id)
             EVENTS.labels(self.feed.name, event.subject, "stored" if fresh else "duplicate").inc()
             stored += fresh
-        self._crash_if("published")
-        await self.memory.published(entry.name, len(events))
+        crash_point("published")
+        if result.rejected:
+            await self._quarantine_tables(entry, data, result.rejected)
+        await self.memory.published(
+            entry.name, len(events), rejected=result.reasons() if result.rejected else None
+        )
         FILES.labels(self.feed.name, "published").inc()
         FILE_SECONDS.labels(self.feed.name).observe(time.perf_counter() - started)
         if events:
@@ -239,10 +258,25 @@ class Fetcher:
             kept=str(path),
         )
 
-    def _crash_if(self, point: str) -> None:
-        if self.settings.crash_at == point:
-            log.warning("fault_injection_exit", point=point)
-            os._exit(86)
+    async def _quarantine_tables(
+        self, entry: ListingEntry, data: bytes, rejected: list[Rejected]
+    ) -> None:
+        """Keep the file for an operator with the reasons of the tables that were not published
+        (its other tables were)."""
+        path = self.settings.data_dir / "quarantine" / self.feed.name / entry.name
+        reasons = "\n".join(r.describe() for r in rejected)
+        await asyncio.to_thread(_keep, path, data, f"tables not published:\n{reasons}")
+        for item in rejected:
+            REJECTED.labels(self.feed.name, item.table).inc()
+            log.error(
+                "table_quarantined",
+                feed=self.feed.name,
+                file=entry.name,
+                table=item.table,
+                interval=item.interval.isoformat() if item.interval else None,
+                reason=item.reason,
+                kept=str(path),
+            )
 
 
 def _keep(path: Path, data: bytes, reason: str) -> None:

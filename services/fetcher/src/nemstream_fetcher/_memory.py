@@ -15,8 +15,9 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError, NoKeysError
 from nats.js.kv import KeyValue
+
+from nemstream_bus import kv_create, kv_get, kv_swap
 
 BUCKET = "nemstream_fetcher"
 _UNSAFE = re.compile(r"[^-/_=.a-zA-Z0-9]")
@@ -65,12 +66,9 @@ class FileMemory:
         self.lease_s = lease_s
         self.done: set[str] = set()  # names published or quarantined (never to be processed)
 
-    async def load(self) -> int:
-        """Read the names already finished (at start-up); returns how many."""
-        try:
-            keys = await self.kv.keys()
-        except NoKeysError:
-            return 0
+    async def load(self, keys: list[str]) -> int:
+        """Read which of the feed's keys (``Bus.kv_keys(BUCKET, feed)``) are finished (at
+        start-up); returns how many."""
         prefix = f"{self.feed}."
         for key in (k for k in keys if k.startswith(prefix)):
             record = await self._get(key)
@@ -83,11 +81,8 @@ class FileMemory:
         return key_for(self.feed, name) in self.done
 
     async def _get(self, key: str) -> Record | None:
-        try:
-            entry = await self.kv.get(key)
-        except KeyNotFoundError:
-            return None
-        return _load(entry.value)
+        entry = await kv_get(self.kv, key)
+        return _load(entry.value) if entry is not None else None
 
     async def claim(self, name: str) -> Record | None:
         """Claim a file for processing; None if it is done, or claimed by a live fetcher.
@@ -95,14 +90,10 @@ class FileMemory:
         key = key_for(self.feed, name)
         now = time.time()
         mine = Record(CLAIMED, now, owner=self.owner)
-        try:
-            await self.kv.create(key, mine.dump())
+        if await kv_create(self.kv, key, mine.dump()) is not None:
             return Record(CLAIMED, now, owner=self.owner)
-        except KeyWrongLastSequenceError:
-            pass
-        try:
-            entry = await self.kv.get(key)
-        except KeyNotFoundError:
+        entry = await kv_get(self.kv, key)
+        if entry is None:
             return None
         record = _load(entry.value)
         if record is None:
@@ -117,18 +108,15 @@ class FileMemory:
         ):
             return None  # another fetcher is on it
         mine.attempts = record.attempts
-        try:
-            await self.kv.update(key, mine.dump(), last=entry.revision)
-        except KeyWrongLastSequenceError:
+        if await kv_swap(self.kv, key, mine.dump(), revision=entry.revision) is None:
             return None  # someone else took it over first
         return mine
 
-    async def published(self, name: str, events: int) -> None:
-        """All of a file's events are in the stream."""
+    async def published(self, name: str, events: int, *, rejected: str | None = None) -> None:
+        """All of a file's events are in the stream (`rejected`: the tables quarantined)."""
         key = key_for(self.feed, name)
-        await self.kv.put(
-            key, Record(PUBLISHED, time.time(), owner=self.owner, events=events).dump()
-        )
+        record = Record(PUBLISHED, time.time(), owner=self.owner, events=events, reason=rejected)
+        await self.kv.put(key, record.dump())
         self.done.add(key)
 
     async def failed(self, name: str, attempts: int, reason: str) -> None:
@@ -148,9 +136,8 @@ class FileMemory:
     async def release(self, name: str) -> None:
         """Drop a claim (a download failed: the next cycle tries again)."""
         key = key_for(self.feed, name)
-        try:
-            entry = await self.kv.get(key)
-        except KeyNotFoundError:
+        entry = await kv_get(self.kv, key)
+        if entry is None:
             return
         record = _load(entry.value)
         if record is not None and record.status == CLAIMED and record.owner == self.owner:

@@ -12,8 +12,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from nemstream_bus import Bus, BusSettings, connect
-from nemstream_fetcher._events import Event, feed_of_report, report_events
+from nemstream_bus import Bus, one_shot
+from nemstream_fetcher._events import Event, read_events
+from nemstream_fetcher._feeds import feed_of_report
 from nemstream_mms import iter_reports
 from nemstream_runtime import get_logger
 
@@ -46,7 +47,10 @@ def events_of(paths: list[Path]) -> list[Event]:
             if feed is None:
                 log.warning("replay_skipped_report", file=report.name, reason="no feed table")
                 continue
-            events.extend(report_events(feed, report))
+            result = read_events(feed, report)
+            for rejected in result.rejected:
+                log.error("replay_table_rejected", file=report.name, reason=rejected.describe())
+            events.extend(result.events)
     return sorted(events, key=lambda e: (e.interval, e.subject))
 
 
@@ -70,9 +74,6 @@ async def replay(bus: Bus, paths: list[Path], *, speed: float = 1.0) -> ReplayRe
 
 
 async def run_replay(paths: list[Path], *, speed: float) -> ReplayResult:
-    """`nemstream replay`: connect, replay, close."""
-    bus = await connect(BusSettings(), name="replay")
-    try:
+    """`nemstream replay`: connect (a bounded wait), replay, close."""
+    async with one_shot("replay") as bus:
         return await replay(bus, paths, speed=speed)
-    finally:
-        await bus.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from nemstream_nemweb import FEEDS
-from nemstream_runtime import configure_logging
+from nemstream_runtime import configure_logging, load_settings
 
 _FEEDS = click.Choice(list(FEEDS))
 
@@ -19,10 +19,10 @@ _FEEDS = click.Choice(list(FEEDS))
 def fetch(feed: str) -> None:
     """Poll one NEMWeb feed and publish each new file's intervals to NATS, exactly once."""
     from nemstream_fetcher._service import run_fetcher
-    from nemstream_fetcher._settings import FetcherSettings
+    from nemstream_fetcher.settings import FetcherSettings
 
     configure_logging()
-    asyncio.run(run_fetcher(FetcherSettings(feed=feed)))
+    asyncio.run(run_fetcher(load_settings(FetcherSettings, feed=feed)))
 
 
 @click.command()
@@ -41,9 +41,10 @@ def backfill(
 ) -> None:
     """Publish a past date range (inclusive, NEM time) from ARCHIVE day/week zips, CURRENT,
     or MMSDM monthly files; resumable (finished archives are remembered in NATS KV)."""
+    from nemstream_bus import run_one_shot
     from nemstream_fetcher._backfill import run_backfill
 
-    result = asyncio.run(
+    result = run_one_shot(
         run_backfill(
             feed,
             start.date(),
@@ -68,7 +69,8 @@ def backfill(
 )
 def replay(paths: tuple[Path, ...], speed: float) -> None:
     """Publish real historical files as if live (same subjects, same message ids)."""
+    from nemstream_bus import run_one_shot
     from nemstream_fetcher._replay import run_replay
 
-    result = asyncio.run(run_replay(list(paths), speed=speed))
+    result = run_one_shot(run_replay(list(paths), speed=speed))
     click.echo(result.summary())

@@ -5,14 +5,13 @@ both send it, and released again if the mail cannot be sent, so it is not lost."
 
 from __future__ import annotations
 
-import contextlib
 import json
 from dataclasses import dataclass
 
 import polars as pl
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+from nemstream_bus import kv_create, kv_get, kv_swap
 from nemstream_mailer._mailer import MAILS, kv_key
 from nemstream_notify import MailError, MailSender
 from nemstream_runtime import get_logger
@@ -43,18 +42,15 @@ async def registry_changes(kv: KeyValue, registry: pl.DataFrame, mail: MailSende
     for row in registry.select("duid", *WATCHED).iter_rows(named=True):
         key = f"registry.{kv_key(str(row['duid']))}"
         now = json.dumps(_values(row), sort_keys=True, default=str).encode()
-        try:
-            entry = await kv.get(key)
-        except KeyNotFoundError:
-            with contextlib.suppress(KeyWrongLastSequenceError):
-                await kv.create(key, now)  # first look: a baseline, nothing to say
+        entry = await kv_get(kv, key)
+        if entry is None:
+            await kv_create(kv, key, now)  # first look: a baseline, nothing to say
             continue
         if entry.value == now:
             continue
         before = json.loads(entry.value or b"{}")
-        try:
-            revision = await kv.update(key, now, last=entry.revision)
-        except KeyWrongLastSequenceError:
+        revision = await kv_swap(kv, key, now, revision=entry.revision)
+        if revision is None:
             continue  # another replica took this change
         claimed.append((key, entry.value, revision))
         after = _values(row)
@@ -72,7 +68,7 @@ async def registry_changes(kv: KeyValue, registry: pl.DataFrame, mail: MailSende
         await mail.send(f"NEM unit registry changes: {', '.join(units)}", "\n".join(lines))
     except MailError:
         for key, previous, revision in claimed:  # give the changes back, to be sent later
-            await kv.update(key, previous or b"{}", last=revision)
+            await kv_swap(kv, key, previous or b"{}", revision=revision)
         MAILS.labels("registry_changes", "failed").inc()
         raise
     MAILS.labels("registry_changes", "sent").inc()

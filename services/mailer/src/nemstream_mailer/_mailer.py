@@ -20,14 +20,23 @@ from datetime import datetime
 
 import polars as pl
 from nats.aio.msg import Msg
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 from prometheus_client import Counter
-from pydantic import ValidationError
 
-from nemstream_bus import Bus, ConsumeLoop, ConsumerSpec, Permanent
-from nemstream_contracts import NEM_TZ, REGISTRY_DUID, SCADA_UNIT, NewDuid, UnitScada, decode
+from nemstream_bus import (
+    Bus,
+    ConsumeLoop,
+    ConsumerSpec,
+    kv_create,
+    kv_get,
+    kv_swap,
+    kv_value,
+    kv_values,
+    typed,
+)
+from nemstream_contracts import REGISTRY_DUID, SCADA_UNIT, NewDuid, UnitScada
 from nemstream_mailer.settings import MailerSettings
+from nemstream_market import nem_time
 from nemstream_notify import MailError, MailSender
 from nemstream_runtime import get_logger
 
@@ -36,6 +45,9 @@ log = get_logger(__name__)
 SEEN_BUCKET = "nemstream_duids"
 BUCKET = "nemstream_mailer"
 NEW = Counter("nemstream_new_duids", "DUIDs seen for the first time")
+NO_REGISTRY = Counter(
+    "nemstream_mailer_skipped_no_registry", "SCADA intervals not judged: no unit registry yet"
+)
 MAILS = Counter("nemstream_mailer_mails", "Mails by kind and outcome", ["kind", "outcome"])
 CLAIM_TIMEOUT_S = 120.0  # a sender silent this long is taken to be dead
 _UNSAFE = re.compile(r"[^-_=a-zA-Z0-9]")
@@ -104,7 +116,7 @@ class DuidMailer:
         self.loop = ConsumeLoop(
             bus,
             ConsumerSpec(settings.mailer_durable, (SCADA_UNIT,), max_deliver=-1),
-            self.handle,
+            typed(UnitScada, self.handle),
         )
 
     async def start(self) -> KeyValue:
@@ -118,14 +130,12 @@ class DuidMailer:
         self.registry = registry
         self.known = set(registry["duid"].to_list())
 
-    async def handle(self, message: Msg) -> None:
-        """Put every unregistered, never-seen DUID of one SCADA interval in the outbox."""
-        try:
-            event = decode(message.subject, message.data)
-        except ValidationError as exc:
-            raise Permanent(f"invalid {message.subject}: {exc.error_count()} errors") from exc
-        if not isinstance(event, UnitScada):
-            raise Permanent(f"not SCADA: {type(event).__name__}")
+    async def handle(self, event: UnitScada, message: Msg) -> None:
+        """Put every unregistered, never-seen DUID of one SCADA interval in the outbox (none
+        while no registry is at hand: without one every unit would look new)."""
+        if not self.known:
+            NO_REGISTRY.inc()
+            return
         if self.kv is None or self.seen is None:
             await self.start()
         assert self.kv is not None and self.seen is not None
@@ -133,22 +143,18 @@ class DuidMailer:
             if row.duid in self.known:
                 continue
             key = kv_key(row.duid)
-            try:
-                await self.seen.get(key)
+            if await kv_get(self.seen, key) is not None:
                 continue  # announced before
-            except KeyNotFoundError:
-                pass
             sighting = Sighting(
                 row.duid,
-                event.interval.astimezone(NEM_TZ).isoformat(),
+                nem_time(event.interval).isoformat(),
                 row.scadavalue,
                 event.source_file,
                 time.time(),
             )
-            await self.kv.put(f"outbox.{key}", json.dumps(asdict(sighting)).encode())
-            try:
-                await self.seen.create(key, json.dumps(asdict(sighting)).encode())
-            except KeyWrongLastSequenceError:
+            record = json.dumps(asdict(sighting)).encode()
+            await self.kv.put(f"outbox.{key}", record)
+            if await kv_create(self.seen, key, record) is None:
                 continue  # another replica saw it at the same moment: its outbox entry is ours
             NEW.inc()
             info = registry_info(self.registry, row.duid)
@@ -173,36 +179,24 @@ class DuidMailer:
         """Take the right to send a batch: new, sent (clear up), or abandoned by a dead sender."""
         assert self.kv is not None
         stamp = f"sending:{time.time():.0f}".encode()
-        try:
-            await self.kv.create(claim, stamp)
+        if await kv_create(self.kv, claim, stamp) is not None:
             return True
-        except KeyWrongLastSequenceError:
-            pass
-        entry = await self.kv.get(claim)
+        entry = await kv_get(self.kv, claim)
+        if entry is None:  # cleared meanwhile: try again at the next check
+            return False
         value = entry.value or b""
         if value == b"sent":
             return True
         started = float(value.split(b":", 1)[1]) if value.startswith(b"sending:") else 0.0
         if time.time() - started < CLAIM_TIMEOUT_S:
             return False  # another replica is sending it now
-        try:
-            await self.kv.update(claim, stamp, last=entry.revision)
-        except KeyWrongLastSequenceError:
-            return False
-        return True
+        return await kv_swap(self.kv, claim, stamp, revision=entry.revision) is not None
 
     async def outbox(self) -> dict[str, Sighting]:
         """The DUIDs waiting to be mailed, by KV key."""
         assert self.kv is not None
-        out = {}
-        for key in await self.bus.kv_keys(BUCKET, "outbox"):
-            try:
-                entry = await self.kv.get(key)
-            except KeyNotFoundError:
-                continue
-            if entry.value:
-                out[key] = Sighting(**json.loads(entry.value))
-        return out
+        values = await kv_values(self.kv, await self.bus.kv_keys(BUCKET, "outbox"))
+        return {key: Sighting(**json.loads(value)) for key, value in values.items()}
 
     async def flush(self, *, force: bool = False) -> list[str]:
         """Mail the outbox if its oldest entry has waited the window; returns the DUIDs mailed."""
@@ -219,8 +213,7 @@ class DuidMailer:
         claim = f"batch.{batch}"
         if not await self._claim(claim):
             return []
-        entry = await self.kv.get(claim)
-        if entry.value == b"sent":  # sent before a crash; only the outbox was left to clear
+        if await kv_value(self.kv, claim) == b"sent":  # sent before a crash; clear the outbox
             for key in pending:
                 await self.kv.delete(key)
             return []

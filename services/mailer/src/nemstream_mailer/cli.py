@@ -12,7 +12,7 @@ def mailer() -> None:
     """Run the mailer until SIGTERM/SIGINT."""
     from nemstream_mailer._service import run_mailer
     from nemstream_mailer.settings import MailerSettings
-    from nemstream_runtime import configure_logging
+    from nemstream_runtime import configure_logging, load_settings
 
     configure_logging()
-    asyncio.run(run_mailer(MailerSettings()))
+    asyncio.run(run_mailer(load_settings(MailerSettings)))

@@ -1,4 +1,6 @@
-"""Running the writer as a service: NATS, the registry for rollups, signals, health port."""
+"""Running the writer as a service: the store's lock first, then the shared service skeleton;
+the unit registry (DUID -> region, for the revenue rollup) is read in the background once the
+writer is ready, so storing events never waits on it."""
 
 from __future__ import annotations
 
@@ -6,10 +8,12 @@ import asyncio
 
 import polars as pl
 
-from nemstream_bus import BusSettings, connect
+from nemstream_bus import BusSettings, running_service
 from nemstream_registry import RegistryError, RegistrySettings, load_registry
-from nemstream_runtime import Health, get_logger, health_server, stop_on_signals
-from nemstream_writer._writer import Writer, WriterSettings
+from nemstream_runtime import get_logger
+from nemstream_store import Store
+from nemstream_writer._writer import Writer
+from nemstream_writer.settings import WriterSettings
 
 log = get_logger(__name__)
 
@@ -30,19 +34,22 @@ async def run_writer(
     registry_settings: RegistrySettings | None = None,
     stop: asyncio.Event | None = None,
 ) -> None:
-    """Run the writer until SIGTERM/SIGINT (or `stop`): finish the batch, close the store."""
-    stop = stop or asyncio.Event()
-    stop_on_signals(stop)
-    regions = await asyncio.to_thread(unit_regions, registry_settings or RegistrySettings())
-    bus = await connect(bus_settings or BusSettings(), name="writer")
-    writer = Writer(settings, bus, regions)
-    writer.loop.stop = stop
-    health = Health()
-    health.add("nats_connected", lambda: bus.connected)
-    health.add("consumer_bound", lambda: writer.loop.bound)
-    health.add("store_writable", lambda: writer.writable)
-    try:
-        async with health_server(health, "writer", port=settings.metrics_port):
+    """Run the writer until SIGTERM/SIGINT (or `stop`): finish the batch, close the store.
+    Raises `StoreLocked` (naming the holder) before anything else when another writer has the
+    data directory."""
+    store = Store(settings.store_dir)
+    async with running_service("writer", settings, bus_settings=bus_settings, stop=stop) as svc:
+        writer = Writer(settings, svc.bus, store=store)
+        svc.consume(writer.loop)
+        svc.health.add("store_writable", lambda: writer.writable)
+
+        async def load_regions() -> None:
+            regions = await asyncio.to_thread(unit_regions, registry_settings or RegistrySettings())
+            if regions is not None:
+                writer.use_regions(regions)
+
+        registry = asyncio.create_task(load_regions())
+        try:
             await writer.run()
-    finally:
-        await bus.close()
+        finally:
+            registry.cancel()

@@ -6,54 +6,34 @@ full, read-only) naks the batch, raises an alarm, and retries until it can."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-from datetime import date, datetime
-from pathlib import Path
+from datetime import date
 
 import polars as pl
 from nats.aio.msg import Msg
 from prometheus_client import Counter, Gauge
-from pydantic import Field, ValidationError
 
-from nemstream_bus import Bus, ConsumeLoop, ConsumerSpec, Transient
-from nemstream_contracts import NEM_TZ, UnknownSubject, decode
-from nemstream_runtime import NemstreamSettings, get_logger
+from nemstream_bus import Bus, ConsumeLoop, ConsumerSpec, Permanent, Transient, decode_message
+from nemstream_market import nem_now
+from nemstream_runtime import get_logger, periodic
 from nemstream_store import (
     BY_SUBJECT,
     SOURCES,
     TABLES,
+    SchemaMismatch,
     Store,
+    StoreUnwritable,
     rebuild_daily,
     stale_months,
     unit_from_message,
+    unwritable_as_such,
 )
+from nemstream_writer.settings import WriterSettings
 
 log = get_logger(__name__)
 
 UNWRITABLE = Gauge("nemstream_writer_store_unwritable", "1 while the store cannot be written")
 WRITE_ERRORS = Counter("nemstream_writer_write_errors", "Batches the store refused", ["error"])
 MAINTENANCE = Counter("nemstream_writer_maintenance", "Maintenance runs", ["job", "outcome"])
-
-
-class WriterSettings(NemstreamSettings):
-    """The writer service."""
-
-    data_dir: Path = Field(Path("data"), description="NEMSTREAM_DATA_DIR: the store is store/")
-    writer_batch: int = Field(500, ge=1, description="messages per flush at most")
-    writer_flush_s: float = Field(1.0, gt=0, description="flush at least this often (age)")
-    compact_every_s: float = Field(60.0, gt=0, description="compaction/rollup period")
-    compact_min_parts: int = Field(12, ge=2, description="small parts that trigger a merge")
-    metrics_port: int = Field(9110, description="health/metrics port (-1: none)")
-    writer_durable: str = Field("writer", description="durable consumer name")
-    writer_crash_at: str | None = Field(
-        None, description="fault tests only: exit abruptly at part_written | manifest_swapped"
-    )
-
-    @property
-    def store_dir(self) -> Path:
-        """Where the tables live."""
-        return self.data_dir / "store"
 
 
 def consumer_spec(settings: WriterSettings) -> ConsumerSpec:
@@ -72,16 +52,22 @@ class Writer:
     """The writer's state: the store, the rollup's unit regions, what needs rolling up."""
 
     def __init__(
-        self, settings: WriterSettings, bus: Bus, regions: pl.DataFrame | None = None
+        self,
+        settings: WriterSettings,
+        bus: Bus,
+        regions: pl.DataFrame | None = None,
+        *,
+        store: Store | None = None,
     ) -> None:
         self.settings = settings
         self.bus = bus
-        self.store = Store(settings.store_dir, fault=self._fault)
+        self.store = store or Store(settings.store_dir)
         self.regions = (
             regions
             if regions is not None
             else pl.DataFrame(schema={"duid": pl.String, "region": pl.String})
         )
+        self.rolled_without_regions: set[str] = set()  # months to roll up again with them
         self.lock = asyncio.Lock()
         self.dirty: dict[str, set[date] | None] = {}  # month -> changed days (None: all)
         self.writable = True
@@ -93,11 +79,6 @@ class Writer:
             fetch_timeout_s=settings.writer_flush_s,
         )
 
-    def _fault(self, point: str) -> None:
-        if self.settings.writer_crash_at == point:
-            log.warning("fault_injection_exit", point=point)
-            os._exit(86)
-
     async def start(self) -> None:
         """Recover from any crash, and mark months whose rollup is older than their data."""
         reindexed = await asyncio.to_thread(self.store.recover)
@@ -105,27 +86,31 @@ class Writer:
             self.dirty[month] = None
         log.info("writer_started", store=str(self.settings.store_dir), reindexed=reindexed)
 
+    def use_regions(self, regions: pl.DataFrame) -> None:
+        """Price the rollup's energy at each unit's region from now on; months already rolled
+        up without them are rolled up again."""
+        self.regions = regions
+        for month in self.rolled_without_regions:
+            self.dirty[month] = None
+        self.rolled_without_regions.clear()
+        log.info("unit_regions_loaded", units=regions.height)
+
     async def handle(self, messages: list[Msg]) -> dict[int, str]:
         """Store a batch; returns the invalid ones (index -> reason)."""
         units, invalid = [], {}
         for index, message in enumerate(messages):
             try:
-                units.append(
-                    unit_from_message(message.subject, decode(message.subject, message.data))
-                )
-            except (ValidationError, UnknownSubject, ValueError, KeyError) as exc:
-                invalid[index] = f"invalid {message.subject} message: {exc}"[:2000]
+                units.append(unit_from_message(message.subject, decode_message(message)))
+            except Permanent as exc:
+                invalid[index] = str(exc)
+            except (SchemaMismatch, KeyError) as exc:
+                invalid[index] = f"{message.subject} message has no place in the store: {exc}"
         if units:
             async with self.lock:
                 try:
                     result = await asyncio.to_thread(self.store.write, units)
-                except OSError as exc:
-                    self.writable = False
-                    UNWRITABLE.set(1)
-                    WRITE_ERRORS.labels(type(exc).__name__).inc()
-                    log.error(
-                        "store_unwritable", store=str(self.settings.store_dir), error=str(exc)
-                    )
+                except StoreUnwritable as exc:
+                    self._unwritable(exc)
                     raise Transient(f"store not writable: {exc}", delay_s=5.0) from exc
             if not self.writable:
                 log.info("store_writable_again", store=str(self.settings.store_dir))
@@ -144,17 +129,33 @@ class Writer:
                 stored=result.stored,
                 duplicates=result.duplicates,
                 corrected=result.corrected,
+                repeated_rows=result.repeated_rows,
             )
         return invalid
 
+    def _unwritable(self, exc: StoreUnwritable) -> None:
+        """Raise the alarm: ``/readyz`` fails, the gauge is 1, the cause is logged and counted."""
+        self.writable = False
+        UNWRITABLE.set(1)
+        WRITE_ERRORS.labels(exc.cause).inc()
+        log.error(
+            "store_unwritable",
+            store=str(self.settings.store_dir),
+            cause=exc.cause,
+            error=exc.detail,
+            effect="batch not acknowledged: redelivered until the store can be written",
+        )
+
     def _maintain(self) -> None:
-        current = datetime.now(NEM_TZ).strftime("%Y-%m")
+        current = nem_now().strftime("%Y-%m")
         for table in [*TABLES, "daily_unit", "daily_rooftop"]:
             self.store.compact(
                 table, min_parts=self.settings.compact_min_parts, current_month=current
             )
         for month, days in sorted(self.dirty.items()):
             rebuild_daily(self.store, month, self.regions, days)
+            if self.regions.is_empty():
+                self.rolled_without_regions.add(month)
             del self.dirty[month]
         self.store.collect_garbage()
 
@@ -162,8 +163,12 @@ class Writer:
         """Compact, roll up changed months, delete replaced parts past their grace period."""
         async with self.lock:
             try:
-                await asyncio.to_thread(self._maintain)
+                with unwritable_as_such("maintenance"):
+                    await asyncio.to_thread(self._maintain)
                 MAINTENANCE.labels("maintain", "ok").inc()
+            except StoreUnwritable as exc:
+                MAINTENANCE.labels("maintain", "error").inc()
+                self._unwritable(exc)
             except OSError as exc:
                 MAINTENANCE.labels("maintain", "error").inc()
                 log.error("maintenance_failed", error=str(exc))
@@ -171,17 +176,9 @@ class Writer:
     async def run(self) -> None:
         """Consume and maintain until the loop's stop event is set."""
         await self.start()
-        maintenance = asyncio.create_task(self._maintenance_loop())
         try:
-            await self.loop.run()
+            async with periodic(self.settings.compact_every_s, self.maintain, "writer:maintain"):
+                await self.loop.run()
         finally:
-            maintenance.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await maintenance
             async with self.lock:
                 await asyncio.to_thread(self.store.close)
-
-    async def _maintenance_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.compact_every_s)
-            await self.maintain()

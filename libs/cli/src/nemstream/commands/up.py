@@ -44,6 +44,12 @@ def _samples(given: Path | None) -> Path:
 )
 @click.option("--mirror-port", default=8089, show_default=True)
 @click.option("--nats-port", default=4222, show_default=True, help="Embedded server's port.")
+@click.option(
+    "--ports-from",
+    type=int,
+    default=None,
+    help="Health/metrics ports from this one up, one per service (default: each service's own).",
+)
 def up(
     offline: bool,
     samples: Path | None,
@@ -51,6 +57,7 @@ def up(
     feeds: str,
     mirror_port: int,
     nats_port: int,
+    ports_from: int | None,
 ) -> None:
     """Run nemstream: NATS (embedded unless NEMSTREAM_NATS_URL is set) and every service.
 
@@ -70,5 +77,6 @@ def up(
             release_every=release_every,
             mirror_port=mirror_port,
             nats_port=nats_port,
+            ports_from=ports_from,
         )
     )

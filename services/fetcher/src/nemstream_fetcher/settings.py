@@ -1,18 +1,21 @@
-"""Settings of a fetcher (environment variables ``NEMSTREAM_*``; the feed also as ``FEED``)."""
+"""The fetcher's configuration (environment variables ``NEMSTREAM_*``; the feed also as
+``FEED``). One process fetches one feed."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 
 from nemstream_nemweb import FEEDS
-from nemstream_runtime import NemstreamSettings
+from nemstream_runtime import ServiceSettings
 
-_DEFAULT_PORTS = {name: 9101 + i for i, name in enumerate(FEEDS)}
+DEFAULT_PORTS = {name: 9101 + i for i, name in enumerate(FEEDS)}
+"""Each feed's health/metrics port unless ``NEMSTREAM_METRICS_PORT`` says otherwise."""
 
 
-class FetcherSettings(NemstreamSettings):
+class FetcherSettings(ServiceSettings):
     """One fetcher process: which feed, how to poll, where to keep what it gives up on."""
 
     feed: str = Field(
@@ -33,14 +36,12 @@ class FetcherSettings(NemstreamSettings):
     )
     parse_attempts: int = Field(2, ge=1, description="cycles a bad file is tried before quarantine")
     claim_lease_s: float = Field(120.0, gt=0, description="a dead fetcher's claim expires after")
-    metrics_port: int | None = Field(
-        None, description="health/metrics port (default 9101..9104 by feed; -1: none)"
-    )
-    crash_at: str | None = Field(
-        None, description="fault tests only: exit abruptly at 'downloaded' or 'published'"
-    )
 
-    @property
-    def port(self) -> int:
-        """The health/metrics port in use."""
-        return self.metrics_port if self.metrics_port is not None else _DEFAULT_PORTS[self.feed]
+    @model_validator(mode="before")
+    @classmethod
+    def _feed_port(cls, data: Any) -> Any:
+        """The health port defaults to the feed's own (9101 dispatch ... 9104 rooftop)."""
+        if isinstance(data, dict) and "metrics_port" not in data:
+            feed = next((data[k] for k in ("feed", "NEMSTREAM_FEED", "FEED") if k in data), None)
+            data = {**data, "metrics_port": DEFAULT_PORTS.get(str(feed or "dispatch"), -1)}
+        return data
