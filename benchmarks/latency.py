@@ -34,10 +34,11 @@ from nemstream_fetcher import Fetcher, FetcherSettings, backfill
 from nemstream_mirror import running_mirror
 from nemstream_nemweb import NemwebClient, NemwebSettings
 from nemstream_runtime import configure_logging
+from nemstream_testing import names
 
-SAMPLE = "sample_dispatchis.csv"
+SAMPLE = names.DISPATCHIS_2025
 SAMPLE_INTERVAL = b"2025/12/27 00:05:00"
-MONTHLY = "PUBLIC_ARCHIVE%23DISPATCHPRICE%23FILE01%23202603010000.zip"
+MONTHLY = names.PRICE_ARCHIVE
 BLIND_POLL_S = 270.0
 
 

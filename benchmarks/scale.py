@@ -41,15 +41,16 @@ import polars as pl
 from nemstream_mms import read_report, views
 from nemstream_registry import build_registry, write_registry
 from nemstream_store import CLOSED_LEVEL, TABLES, Store, rebuild_daily
+from nemstream_testing import names
 
 MIN5, MIN30 = timedelta(minutes=5), timedelta(minutes=30)
 REGIONS = ["NSW1", "QLD1", "SA1", "TAS1", "VIC1"]
 SUBREGIONS = {"QLDC": "QLD1", "QLDN": "QLD1", "QLDS": "QLD1", "TASN": "TAS1", "TASS": "TAS1"}
-LIST = "NEM-Registration-and-Exemption-List.xlsx"
-SCADA = "PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip"
-ROOFTOP = "PUBLIC_DVD_ROOFTOP_PV_ACTUAL_201912010000.zip"
-PRICES = "PUBLIC_ARCHIVE%23DISPATCHPRICE%23FILE01%23202603010000.zip"
-DISPATCHIS = "sample_dispatchis.csv"
+LIST = names.REGISTRATION_LIST
+SCADA = names.SCADA
+ROOFTOP = names.ROOFTOP_MONTH
+PRICES = names.PRICE_ARCHIVE
+DISPATCHIS = names.DISPATCHIS_2025
 VERSION = 3  # bump when the layout changes, so an old build is not reused
 
 

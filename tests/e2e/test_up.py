@@ -12,14 +12,10 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-import pytest
-
 from nemstream_bus import BusSettings, connect
 from nemstream_query import Query, QuerySettings
 from nemstream_store import TableReader
 from nemstream_testing import SampleSet, Stored, free_port, stream_messages, wait_until
-
-pytestmark = pytest.mark.e2e
 
 FEEDS = {"dispatch", "trading", "scada", "rooftop"}  # what the fetchers publish
 

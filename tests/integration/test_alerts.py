@@ -9,8 +9,11 @@ Its prices never reach $1,000/MWh, so the tests raise a few named intervals to s
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import signal
 import sys
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,9 +35,11 @@ from nemstream_fetcher import Event, report_events
 from nemstream_market import NEM_TZ
 from nemstream_mms import iter_reports
 from nemstream_notify import MailSender, SmsSender
+from nemstream_runtime import CRASH_EXIT_CODE
 from nemstream_testing import (
     SampleSet,
     consumer_drained,
+    names,
     publish_all,
     run_until_drained,
     stream_messages,
@@ -43,7 +48,6 @@ from nemstream_testing import (
 from nemstream_testing.smtp import Inbox, running_smtp
 from nemstream_testing.twilio import FakeTwilio, running_fake_twilio
 
-MONTHLY = "PUBLIC_ARCHIVE%23DISPATCHPRICE%23FILE01%23202603010000.zip"
 TO = ["+61411111111", "+61422222222"]
 FROM = "+61400000000"
 # Spikes added to the real history (interval ending, NEM time -> RRP), the only edited values.
@@ -68,7 +72,7 @@ RECOVERIES = [
 def history(samples: SampleSet) -> list[Event]:
     """Every real interval of the archive, with `SPIKES` applied."""
     out = []
-    for report in iter_reports(samples.path(MONTHLY)):
+    for report in iter_reports(samples.path(names.PRICE_ARCHIVE)):
         for event in report_events("dispatch", report):
             message = event.message
             assert isinstance(message, DispatchPrice)
@@ -162,6 +166,7 @@ async def test_one_sms_per_transition_to_every_recipient(
     assert state.state == "normal" and state.interval == "2026-04-01T00:00:00+10:00"
 
 
+@pytest.mark.faults
 async def test_restart_midway_neither_repeats_nor_misses(
     samples: SampleSet, bus: Bus, fake: FakeTwilio
 ) -> None:
@@ -192,6 +197,7 @@ async def test_out_of_order_is_judged_by_interval_time(
     assert bodies[: len(TO)] == ["🚨🚨🚨 EXTREME PRICE SA1 $12,000.00/MWh at 18:05"] * len(TO)
 
 
+@pytest.mark.faults
 async def test_twilio_errors_retried_and_permanent_failures_contained(
     samples: SampleSet, bus: Bus, fake: FakeTwilio
 ) -> None:
@@ -209,52 +215,251 @@ async def test_twilio_errors_retried_and_permanent_failures_contained(
     assert any(entry["event"] == "sms_retry" for entry in logs)
 
 
+ACK_WAIT_S = 2.0
+"""The subprocess tests' ack wait: a killed process's price comes back this soon."""
+
+
+class Services:
+    """The real alert service as subprocesses (``python -m nemstream_alerts``) against the test's
+    nats-server and fake Twilio: started, killed or stopped one at a time, each one's log (JSON
+    lines) in its own file."""
+
+    def __init__(self, nats_server: NatsServer, fake: FakeTwilio, logs: Path) -> None:
+        self.fake = fake
+        self.logs = logs
+        self.env = {
+            **os.environ,
+            "NEMSTREAM_NATS_URL": nats_server.url,
+            "NEMSTREAM_TWILIO_ACCOUNT_SID": fake.account,
+            "NEMSTREAM_TWILIO_AUTH_TOKEN": fake.token,
+            "NEMSTREAM_TWILIO_FROM": FROM,
+            "NEMSTREAM_TWILIO_BASE_URL": fake.url,
+            "NEMSTREAM_ALERT_SMS_TO": ",".join(TO),
+            "NEMSTREAM_ALERT_MAX_AGE_S": "1e10",
+            "NEMSTREAM_METRICS_PORT": "-1",
+            "NEMSTREAM_FRESHNESS_FEEDS": "",
+            "NEMSTREAM_ALERTS_ACK_WAIT_S": str(ACK_WAIT_S),
+            "NEMSTREAM_LOG_FORMAT": "json",
+        }
+        self.started: list[asyncio.subprocess.Process] = []
+
+    def log_path(self, process: asyncio.subprocess.Process) -> Path:
+        return self.logs / f"alerts-{self.started.index(process)}.log"
+
+    async def start(self, **extra: str) -> asyncio.subprocess.Process:
+        """A new service process (`extra`: environment on top of the shared one)."""
+        self.logs.mkdir(parents=True, exist_ok=True)
+        with (self.logs / f"alerts-{len(self.started)}.log").open("wb") as log:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "nemstream_alerts",
+                env={**self.env, **extra},
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=log,  # a file, never a pipe nobody reads
+            )
+        self.started.append(process)
+        return process
+
+    def tail(self, process: asyncio.subprocess.Process) -> str:
+        """The end of a process's log, for failure messages."""
+        return self.log_path(process).read_text(errors="replace")[-3000:]
+
+    def events(self, name: str) -> list[dict[str, object]]:
+        """Every log entry called `name`, of every process started."""
+        found = []
+        for process in self.started:
+            for line in self.log_path(process).read_text(errors="replace").splitlines():
+                if line.startswith("{"):
+                    entry = json.loads(line)
+                    if entry.get("event") == name:
+                        found.append(entry)
+        return found
+
+    async def accepted(
+        self, count: int, process: asyncio.subprocess.Process, *, within: float = 60
+    ) -> None:
+        """Wait until Twilio accepted `count` texts in all (fail if `process` exits first)."""
+
+        async def there() -> bool:
+            return len(self.fake.accepted) >= count or process.returncode is not None
+
+        try:
+            await wait_until(there, within=within)
+        except TimeoutError:
+            raise AssertionError(
+                f"{len(self.fake.accepted)} texts accepted, not {count}, in {within:g} s "
+                f"(log: {self.tail(process)})"
+            ) from None
+        assert process.returncode is None, self.tail(process)
+
+    async def kill(self, process: asyncio.subprocess.Process) -> None:
+        """SIGKILL: no clean-up, no goodbye to NATS or Twilio."""
+        process.kill()
+        await asyncio.wait_for(process.wait(), 30)
+        assert process.returncode == -signal.SIGKILL, self.tail(process)
+
+    async def exited(self, process: asyncio.subprocess.Process) -> int:
+        """Wait for a process that ends by itself (a crash point); its exit code."""
+        return await asyncio.wait_for(process.wait(), 60)
+
+    async def stop(self, process: asyncio.subprocess.Process) -> None:
+        """SIGTERM, as an orchestrator stops it: it must exit cleanly."""
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 30)
+        assert process.returncode == 0, self.tail(process)
+
+    async def close(self) -> None:
+        """Kill whatever a failed test left running."""
+        for process in self.started:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+
+
+@pytest.fixture
+async def services(
+    nats_server: NatsServer, fake: FakeTwilio, tmp_path: Path
+) -> AsyncIterator[Services]:
+    running = Services(nats_server, fake, tmp_path / "alerts-logs")
+    try:
+        yield running
+    finally:
+        await running.close()
+
+
+async def all_sent(bus: Bus, fake: FakeTwilio, count: int) -> None:
+    """Wait until `count` texts were accepted and the service acknowledged every price."""
+
+    async def done() -> bool:
+        return len(fake.accepted) >= count and await consumer_drained(bus, "alerts")
+
+    await wait_until(done, within=120)
+
+
+@pytest.mark.slow
+@pytest.mark.faults
+async def test_a_twilio_lookup_that_fails_is_retried_then_gives_way_to_sending(
+    fake: FakeTwilio,
+) -> None:
+    sms = SmsSender(settings_for(fake))
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    sent = await sms.send(TO[0], "⚠️ HIGH PRICE SA1 $1,500.00/MWh at 18:00")
+    assert sent.outcome == "sent" and sent.sid is not None
+    fake.fail_next_lookup(500)  # one failed list page: retried, then found
+    assert await sms.find(TO[0], "⚠️ HIGH PRICE SA1 $1,500.00/MWh at 18:00", since=since) == sent.sid
+    fake.fail_next_lookup(503, count=50)  # Twilio cannot be asked: the caller sends
+    assert await sms.find(TO[0], "⚠️ HIGH PRICE SA1 $1,500.00/MWh at 18:00", since=since) is None
+    assert await sms.find(TO[1], "⚠️ HIGH PRICE SA1 $1,500.00/MWh at 18:00", since=since) is None
+
+
 async def test_killed_after_an_sms_sends_it_once(
-    samples: SampleSet, bus: Bus, nats_server: NatsServer, fake: FakeTwilio, tmp_path: Path
+    samples: SampleSet, bus: Bus, fake: FakeTwilio, services: Services
 ) -> None:
     events = history(samples)
     await publish_all(bus, events)
-    env = {
-        **os.environ,
-        "NEMSTREAM_NATS_URL": nats_server.url,
-        "NEMSTREAM_TWILIO_ACCOUNT_SID": fake.account,
-        "NEMSTREAM_TWILIO_AUTH_TOKEN": fake.token,
-        "NEMSTREAM_TWILIO_FROM": FROM,
-        "NEMSTREAM_TWILIO_BASE_URL": fake.url,
-        "NEMSTREAM_ALERT_SMS_TO": ",".join(TO),
-        "NEMSTREAM_ALERT_MAX_AGE_S": "1e10",
-        "NEMSTREAM_METRICS_PORT": "-1",
-        "NEMSTREAM_FRESHNESS_FEEDS": "",
-        "NEMSTREAM_ALERTS_ACK_WAIT_S": "2",  # the killed process's message comes back soon
-    }
-
-    async def service(**extra: str) -> asyncio.subprocess.Process:
-        return await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "nemstream_alerts",
-            env={**env, **extra},
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
-
-    crashed = await service(NEMSTREAM_CRASH_AT="sms_recorded")
-    _, stderr = await asyncio.wait_for(crashed.communicate(), 60)
-    assert crashed.returncode == 86, stderr.decode()[-2000:]
+    crashed = await services.start(NEMSTREAM_CRASH_AT="sms_recorded")
+    assert await services.exited(crashed) == CRASH_EXIT_CODE, services.tail(crashed)
     assert len(fake.accepted) == 1  # the first text went, then the process died
-    survivor = await service()
-    try:
-
-        async def done() -> bool:
-            every = len(expected_texts(events)) * len(TO)
-            return len(fake.accepted) >= every and await consumer_drained(bus, "alerts")
-
-        await wait_until(done, within=90)
-    finally:
-        survivor.terminate()
-        _, stderr = await asyncio.wait_for(survivor.communicate(), 30)
-    assert survivor.returncode == 0, stderr.decode()[-2000:]
+    survivor = await services.start()
+    await all_sent(bus, fake, len(expected_texts(events)) * len(TO))
+    await services.stop(survivor)
     assert sent(fake) == [(to, FROM, text) for text in expected_texts(events) for to in TO]
+
+
+KILLS = (1, 2, 3, "sms_intent", 6, 9, 13)
+"""The kill plan over the 14 texts (7 alerts to 2 recipients, in sending order): a number n
+SIGKILLs the service the moment Twilio accepted the n-th text, while its answer is still on the
+way (both recipients of the first alert, then the second, third, fifth and seventh alerts); a
+crash point name makes that process exit there instead (``sms_intent``: the intent of a text
+is recorded, nothing sent, so Twilio has no such text and the next process must send it)."""
+
+
+@pytest.mark.slow
+@pytest.mark.faults
+async def test_killed_while_twilio_answers_sends_every_text_once(
+    samples: SampleSet, bus: Bus, fake: FakeTwilio, services: Services
+) -> None:
+    events = history(samples)
+    await publish_all(bus, events)
+    texts = expected_texts(events)
+    # Twilio records each text at once and answers later, longer than the ack wait (a live
+    # process keeps its price through heartbeats); a SIGKILL in that window leaves a text
+    # Twilio has and the service never heard of
+    fake.answer_delay_s = ACK_WAIT_S + 0.5
+    kills = crashes = 0
+    for step in KILLS:
+        if isinstance(step, str):
+            before = len(fake.accepted)
+            crashed = await services.start(NEMSTREAM_CRASH_AT=step)
+            assert await services.exited(crashed) == CRASH_EXIT_CODE, services.tail(crashed)
+            assert len(fake.accepted) == before  # died with an intent, nothing sent
+            crashes += 1
+            continue
+        process = await services.start()
+        await services.accepted(step, process)
+        await services.kill(process)
+        kills += 1
+        assert len(fake.accepted) == step  # killed while Twilio was answering text `step`
+    survivor = await services.start()
+    await all_sent(bus, fake, len(texts) * len(TO))
+    await services.stop(survivor)
+
+    expected = [(to, FROM, text) for text in texts for to in TO]
+    total, distinct = len(fake.accepted), len(set(sent(fake)))
+    assert sent(fake) == expected  # every text to every recipient, once, in order
+    assert total == distinct == len(expected)
+    found = services.events("sms_found_already_sent")
+    # each killed text was found at Twilio by the next process (not sent again); the text whose
+    # sender crashed before sending was looked up, not found, and sent
+    assert len(found) == kills
+    assert len(fake.lookups) == kills + crashes
+    assert all(q == {"To": q["To"], "From": FROM, "PageSize": "50"} for q in fake.lookups)
+    published = await stream_messages(bus, subject=ALERTS_PRICE)
+    assert len(published) == len(texts)
+    print(
+        f"\nFAULT alerts SIGKILL while Twilio answers: kills {kills} (+{crashes} crash at "
+        f"sms_intent), SMS accepted {total}, distinct {distinct}, expected {len(expected)}, "
+        f"found at Twilio on restart {len(found)}, lookups {len(fake.lookups)}"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.faults
+async def test_restarted_after_repeated_kills_resumes_within_seconds(
+    samples: SampleSet, bus: Bus, fake: FakeTwilio, services: Services
+) -> None:
+    events = history(samples)
+    await publish_all(bus, events)
+    texts = expected_texts(events)
+    recipients = [*TO, "+61433333333", "+61444444444"]
+    to = {"NEMSTREAM_ALERT_SMS_TO": ",".join(recipients)}
+    fake.answer_delay_s = ACK_WAIT_S + 0.5
+    waits = []  # seconds from each restart to its first text
+    # one kill per recipient of the first alert: the same price, delivered again and again
+    for count in range(1, len(recipients) + 1):
+        restarted = time.time()
+        process = await services.start(**to)
+        await services.accepted(count, process)
+        waits.append(fake.accepted[count - 1].received - restarted)
+        await services.kill(process)
+    assert [r.body for r in fake.accepted] == [texts[0]] * len(recipients)
+    fake.answer_delay_s = 0.0
+    restarted = time.time()
+    survivor = await services.start(**to)
+    await services.accepted(len(recipients) + 1, survivor)
+    resumed = fake.accepted[len(recipients)].received - restarted
+    assert fake.accepted[len(recipients)].body == texts[1]  # the next alert
+    print(
+        f"\nFAULT alerts restart after {len(recipients)} kills on one price: next alert "
+        f"{resumed:.1f} s after the restart (ack wait {ACK_WAIT_S:g} s); first text after each "
+        f"earlier restart: {', '.join(f'{w:.1f}' for w in waits)} s"
+    )
+    assert resumed < 30, f"next alert {resumed:.1f} s after the restart"
+    assert all(w < 30 for w in waits), waits
+    await all_sent(bus, fake, len(texts) * len(recipients))
+    await services.stop(survivor)
+    assert sent(fake) == [(r, FROM, text) for text in texts for r in recipients]
 
 
 async def test_freshness_alerts_when_a_feed_goes_quiet_and_recovers(

@@ -91,6 +91,7 @@ async def test_consume_loop_acks_retries_and_dead_letters(bus: Bus) -> None:
     assert record["reason"] == "not a valid message" and record["data"] == "bad"
 
 
+@pytest.mark.faults
 async def test_messages_that_keep_failing_are_dead_lettered_by_the_advisory(bus: Bus) -> None:
     async def handler(message: Msg) -> None:
         raise RuntimeError("boom")
@@ -115,6 +116,7 @@ async def test_messages_that_keep_failing_are_dead_lettered_by_the_advisory(bus:
     assert record["reason"] == "gave up after 3 deliveries" and record["data"] == "poison"
 
 
+@pytest.mark.faults
 async def test_server_restart_loses_and_doubles_nothing(nats_server: NatsServer) -> None:
     producer = await connect(BusSettings(nats_url=nats_server.url), name="p", wait_s=10)
     consumer = await connect(BusSettings(nats_url=nats_server.url), name="c", wait_s=10)

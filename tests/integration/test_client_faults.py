@@ -13,10 +13,12 @@ from nemstream_nemweb import (
     NemwebSettings,
     NemwebUnavailable,
 )
-from nemstream_nemweb._client import RETRIES
-from nemstream_testing import SampleSet
+from nemstream_testing import SampleSet, metric
 
 FILE = "/Reports/CURRENT/TradingIS_Reports/PUBLIC_TRADINGIS_202403031335_0000000412683134.zip"
+
+
+pytestmark = pytest.mark.faults
 
 
 def _client(mirror: RunningMirror, **overrides: object) -> NemwebClient:
@@ -38,7 +40,7 @@ async def _fault(mirror: RunningMirror, **fault: object) -> None:
 
 
 def _retries(reason: str) -> float:
-    return float(RETRIES.labels("download", reason)._value.get())
+    return metric("nemstream_nemweb_retries_total", kind="download", reason=reason)
 
 
 async def test_server_errors_are_retried_then_succeed(

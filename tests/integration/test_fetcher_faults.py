@@ -10,19 +10,21 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from nats.js.errors import KeyNotFoundError
 
 from nemstream_bus import Bus, NatsServer
-from nemstream_fetcher import Fetcher
-from nemstream_fetcher._fetcher import FILES, POLLS
-from nemstream_fetcher._memory import BUCKET, key_for
+from nemstream_fetcher import BUCKET, Fetcher, key_for
 from nemstream_mirror import RunningMirror, running_mirror
 from nemstream_nemweb import NemwebClient
-from nemstream_testing import SampleSet, stream_messages, wait_until
+from nemstream_testing import SampleSet, metric, names, stream_messages, wait_until
 from tests.integration.fetch_support import nemweb, settings
 
-TRADING = "PUBLIC_TRADINGIS_202403031335_0000000412683134.zip"
+TRADING = names.TRADINGIS
 TRADING_PATH = f"/Reports/CURRENT/TradingIS_Reports/{TRADING}"
+
+
+pytestmark = pytest.mark.faults
 
 
 async def _fault(mirror: RunningMirror, **fault: object) -> None:
@@ -30,15 +32,21 @@ async def _fault(mirror: RunningMirror, **fault: object) -> None:
         assert (await http.post("/_mirror/faults", json=fault)).status_code == 201
 
 
-def _metric(counter: object, *labels: str) -> float:
-    return float(counter.labels(*labels)._value.get())  # type: ignore[attr-defined]
+def _polls(outcome: str) -> float:
+    return metric("nemstream_fetch_polls_total", feed="trading", outcome=outcome)
+
+
+def _files(outcome: str) -> float:
+    return metric("nemstream_fetch_files_total", feed="trading", outcome=outcome)
 
 
 async def test_http_errors_and_timeouts_are_retried_next_cycle(
     samples: SampleSet, bus: Bus, tmp_path: Path
 ) -> None:
-    listing_errors = _metric(POLLS, "trading", "error")
-    download_failures = _metric(FILES, "trading", "download_failed")
+    listing_errors = _polls("error")
+    download_failures = metric(
+        "nemstream_fetch_files_total", feed="trading", outcome="download_failed"
+    )
     async with running_mirror(samples.root) as mirror:
         await _fault(mirror, path="/Reports/CURRENT/TradingIS_Reports/", status=500, count=2)
         await _fault(mirror, path=TRADING_PATH, status=503, count=2)
@@ -48,8 +56,8 @@ async def test_http_errors_and_timeouts_are_retried_next_cycle(
             await fetcher.start()
             results = [await fetcher.cycle(catch_up=True) for _ in range(6)]
     assert results == [0, 0, 0, 1, 0, 0]  # listing fails, file fails (500, then timeouts), ok
-    assert _metric(POLLS, "trading", "error") - listing_errors == 1
-    assert _metric(FILES, "trading", "download_failed") - download_failures == 2
+    assert _polls("error") - listing_errors == 1
+    assert _files("download_failed") - download_failures == 2
     assert len(await stream_messages(bus)) == 1
 
 
@@ -57,10 +65,7 @@ async def test_truncated_zip_is_quarantined_and_the_feed_goes_on(
     samples: SampleSet, bus: Bus, tmp_path: Path
 ) -> None:
     async with running_mirror(samples.root) as mirror:
-        bad = (
-            "/Reports/CURRENT/ROOFTOP_PV/ACTUAL/"
-            "PUBLIC_ROOFTOP_PV_ACTUAL_SATELLITE_20230902183000_0000000396168830.zip"
-        )
+        bad = "/Reports/CURRENT/ROOFTOP_PV/ACTUAL/" + names.ROOFTOP_SATELLITE
         await _fault(mirror, path=bad, truncate=200)
         async with NemwebClient(nemweb(mirror)) as client:
             fetcher = Fetcher(settings("rooftop", tmp_path, parse_attempts=2), bus, client)
@@ -80,10 +85,10 @@ async def test_truncated_zip_is_quarantined_and_the_feed_goes_on(
 async def test_corrupt_csv_is_quarantined(samples: SampleSet, bus: Bus, tmp_path: Path) -> None:
     folder = tmp_path / "nemweb"
     folder.mkdir()
-    good = samples.path("sample_dispatchis.csv").read_bytes()
+    good = samples.path(names.DISPATCHIS_2025).read_bytes()
     cut = b"\r\n".join(good.split(b"\r\n")[:88]) + b'\r\nD,DISPATCH,PRICE,5,"2020/'
-    (folder / "PUBLIC_DISPATCHIS_202001131410_0000000317693747.csv").write_bytes(cut)
-    shutil.copy(samples.path("sample_dispatchis.csv"), folder / "sample_dispatchis.csv")
+    (folder / names.DISPATCHIS_2020).write_bytes(cut)
+    shutil.copy(samples.path(names.DISPATCHIS_2025), folder / names.DISPATCHIS_2025)
     async with running_mirror(folder) as mirror, NemwebClient(nemweb(mirror)) as client:
         fetcher = Fetcher(settings("dispatch", tmp_path, parse_attempts=1), bus, client)
         await fetcher.start()

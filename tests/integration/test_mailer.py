@@ -19,11 +19,11 @@ from nemstream_mailer import DuidMailer, MailerSettings, kv_key, registry_change
 from nemstream_mms import iter_reports
 from nemstream_notify import MailError, MailSender
 from nemstream_registry import build_registry
-from nemstream_testing import SampleSet, publish_all, run_until_drained, stream_messages
+from nemstream_testing import SampleSet, names, publish_all, run_until_drained, stream_messages
 from nemstream_testing.smtp import Inbox, running_smtp
 
-SCADA = "PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip"
-LIST = "NEM-Registration-and-Exemption-List.xlsx"
+SCADA = names.SCADA
+LIST = names.REGISTRATION_LIST
 REMOVED = ["BW01", "HDWF1", "LKBONNY2"]  # taken out of the registry so that they are new
 
 
@@ -110,6 +110,7 @@ async def test_new_duids_are_mailed_once_in_one_batch(
     assert await mailer.flush() == [] and len(inbox.messages) == 1
 
 
+@pytest.mark.faults
 async def test_two_replicas_announce_each_duid_once(
     samples: SampleSet, bus: Bus, inbox: Inbox, registry: pl.DataFrame
 ) -> None:
@@ -125,6 +126,7 @@ async def test_two_replicas_announce_each_duid_once(
     assert len(announced) == len(expected_new(samples, registry))
 
 
+@pytest.mark.faults
 async def test_mail_survives_smtp_failures_and_restarts(
     samples: SampleSet, bus: Bus, inbox: Inbox, registry: pl.DataFrame
 ) -> None:

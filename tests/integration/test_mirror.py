@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import shutil
 import zipfile
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -17,10 +19,11 @@ from nemstream_nemweb import (
     NemwebHTTPError,
     NemwebSettings,
     get_feed,
+    nemweb_folder,
     parse_filename,
     pick_new,
 )
-from nemstream_testing import SampleSet
+from nemstream_testing import SampleSet, names, wait_until
 
 
 def _settings(mirror: RunningMirror) -> NemwebSettings:
@@ -173,3 +176,159 @@ async def test_sample_download_for_fresh_clones(mirror: RunningMirror, tmp_path:
     for path in written:
         if path.suffix == ".zip":
             assert read_report(path).tables
+
+
+def _url(name: str) -> str:
+    """Where the mirror serves a sample report (under its .zip name, ``#`` quoted)."""
+    parsed = parse_filename(name)
+    folder = nemweb_folder(parsed)
+    assert folder is not None
+    return quote(folder + (parsed.name if parsed.is_mmsdm else parsed.zip_name))
+
+
+def _day(samples: SampleSet, *stamps: str) -> list[Path]:
+    """DispatchIS zips of the sample day, by the HHMM of their interval."""
+    return [
+        samples.glob(f"{names.HISTORY_DAY}/PUBLIC_DISPATCHIS_20190516{stamp}_*.zip")[0]
+        for stamp in stamps
+    ]
+
+
+@pytest.mark.faults
+async def test_files_dropped_in_later_are_listed_and_served(
+    samples: SampleSet, tmp_path: Path
+) -> None:
+    shutil.copyfile(samples.path(names.TRADINGIS), tmp_path / names.TRADINGIS)
+    async with (
+        running_mirror(tmp_path) as mirror,
+        NemwebClient(_settings(mirror)) as client,
+        httpx.AsyncClient(base_url=mirror.url, headers={"User-Agent": "t"}) as http,
+    ):
+        assert pick_new(await client.list_feed("dispatch"), set()) == []
+        known = dict(mirror.state.catalog.files)
+        shutil.copyfile(samples.path(names.SCADA), tmp_path / names.SCADA)
+        shutil.copyfile(samples.path(names.DISPATCHIS_2020), tmp_path / names.DISPATCHIS_2020)
+
+        scada = await http.get(_url(names.SCADA))  # not listed yet: found on request
+        assert scada.status_code == 200
+        assert scada.content == samples.path(names.SCADA).read_bytes()
+        (entry,) = pick_new(await client.list_feed("dispatch"), set())  # listing was cached
+        assert entry.name == parse_filename(names.DISPATCHIS_2020).zip_name
+        report = read_report(await client.download(entry), name=entry.name)
+        assert views.dispatch_price(report).height > 0
+        # files already known were neither read nor zipped again
+        assert all(mirror.state.catalog.files[key] is item for key, item in known.items())
+
+        (tmp_path / names.TRADINGIS).unlink()
+        assert pick_new(await client.list_feed("trading"), set()) == []
+        assert (await http.get(_url(names.TRADINGIS))).status_code == 404
+        status = (await http.get("/_mirror/status")).json()
+        assert status["files"] == 2
+
+
+async def test_listing_changes_when_an_old_file_is_dropped_in(
+    samples: SampleSet, tmp_path: Path
+) -> None:
+    first, later = _day(samples, "1200", "1205")
+    shutil.copy2(first, tmp_path / first.name)
+    folder = get_feed("dispatch").path(Area.CURRENT)
+    async with (
+        running_mirror(tmp_path) as mirror,
+        httpx.AsyncClient(base_url=mirror.url, headers={"User-Agent": "t"}) as http,
+    ):
+        before = await http.get(folder)
+        assert first.name in before.text
+        shutil.copy2(later, tmp_path / later.name)  # keeps its old mtime: older than the listing
+        since = {"If-Modified-Since": before.headers["last-modified"]}
+        after = await http.get(folder, headers=since)
+        assert after.status_code == 200
+        assert later.name in after.text
+        assert after.headers["last-modified"] != before.headers["last-modified"]
+        (tmp_path / later.name).unlink()
+        gone = await http.get(folder, headers={"If-None-Match": after.headers["etag"]})
+        assert gone.status_code == 200
+        assert later.name not in gone.text
+
+
+async def test_release_mode_queues_files_dropped_in_later(
+    samples: SampleSet, tmp_path: Path
+) -> None:
+    early, first, second, late = _day(samples, "1155", "1200", "1205", "1210")
+    for path in (first, second):
+        shutil.copyfile(path, tmp_path / path.name)
+    async with (
+        running_mirror(tmp_path, release_every=60.0, auto_release=False) as mirror,
+        NemwebClient(_settings(mirror)) as client,
+        httpx.AsyncClient(base_url=mirror.url, headers={"User-Agent": "t"}) as http,
+    ):
+        assert (await http.post("/_mirror/release")).json()["released"].endswith(first.name)
+        for path in (late, early):
+            shutil.copyfile(path, tmp_path / path.name)
+        archive = samples.path(names.PRICE_ARCHIVE)
+        shutil.copyfile(archive, tmp_path / archive.name)
+
+        # interval reports wait their turn, even when requested by name; history is there now
+        listed = [e.name for e in pick_new(await client.list_feed("dispatch"), set())]
+        assert listed == [first.name]
+        assert (await http.get(_url(late.name))).status_code == 404
+        month = _url(names.PRICE_ARCHIVE)
+        (monthly,) = await client.list_url(month.rsplit("/", 1)[0] + "/")
+        assert await client.download(monthly) == archive.read_bytes()
+        status = (await http.get("/_mirror/status")).json()
+        assert status["pending"] == 3
+        released = []
+        for _ in range(3):
+            released.append((await http.post("/_mirror/release")).json()["released"])
+        assert [path.rsplit("/", 1)[1] for path in released] == [
+            early.name,  # older than the one already out: next in time order
+            second.name,
+            late.name,
+        ]
+        assert (await http.get(_url(late.name))).content == late.read_bytes()
+
+
+async def test_release_timer_takes_files_dropped_in_after_the_queue_ran_dry(
+    samples: SampleSet, tmp_path: Path
+) -> None:
+    first, later = _day(samples, "1200", "1205")
+    shutil.copyfile(first, tmp_path / first.name)
+    async with (
+        running_mirror(tmp_path, release_every=0.05) as mirror,
+        NemwebClient(_settings(mirror)) as client,
+    ):
+
+        async def listed(count: int) -> bool:
+            return len(pick_new(await client.list_feed("dispatch"), set())) == count
+
+        await wait_until(lambda: listed(1), within=10)
+        assert mirror.state.pending == []
+        shutil.copyfile(later, tmp_path / later.name)
+        await wait_until(lambda: listed(2), within=10)
+
+
+@pytest.mark.faults
+async def test_zips_are_served_byte_for_byte_even_empty_or_truncated(
+    samples: SampleSet, tmp_path: Path
+) -> None:
+    truncated = samples.path(names.TRADINGIS).read_bytes()[:100]
+    (tmp_path / names.TRADINGIS).write_bytes(truncated)
+    (tmp_path / names.SCADA).write_bytes(b"")
+    async with (
+        running_mirror(tmp_path) as mirror,
+        NemwebClient(_settings(mirror)) as client,
+        httpx.AsyncClient(base_url=mirror.url, headers={"User-Agent": "t"}) as http,
+    ):
+        (tmp_path / names.ROOFTOP_SATELLITE).write_bytes(b"")  # dropped in later: a rescan
+        served = [(names.TRADINGIS, truncated), (names.SCADA, b""), (names.ROOFTOP_SATELLITE, b"")]
+        for name, content in served:
+            response = await http.get(_url(name))
+            assert response.status_code == 200
+            assert response.headers["content-type"] == ZIP_TYPE
+            assert response.content == content
+            assert response.headers["content-length"] == str(len(content))
+            head = await http.head(_url(name))
+            assert head.headers["content-length"] == str(len(content))
+        (entry,) = pick_new(await client.list_feed("trading"), set())
+        assert entry.size == 100
+        with pytest.raises(zipfile.BadZipFile):
+            zipfile.ZipFile(io.BytesIO(await client.download(entry)))

@@ -13,51 +13,23 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
-import polars as pl
 import pytest
 
 from nemstream_bus import DEAD_LETTER_STREAM, Bus, NatsServer
-from nemstream_fetcher import Event, feed_of_report, report_events
-from nemstream_mms import iter_reports
 from nemstream_query import Query, QuerySettings
 from nemstream_store import TABLES, TableReader
-from nemstream_testing import SampleSet, publish_all, wait_until
-from nemstream_writer import Writer, WriterSettings
+from nemstream_testing import SampleSet, metric, names, publish_all, wait_until
+from nemstream_writer import Writer
+from tests.integration.store_support import events, rows, writer_settings
 
 FILES = [
-    "sample_dispatchis.csv",
-    "PUBLIC_DISPATCHIS_202001131410_0000000317693747.csv",
-    "PUBLIC_TRADINGIS_202403031335_0000000412683134.zip",
-    "PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip",
-    "PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20240303200000_0000000412707330.zip",
+    names.DISPATCHIS_2025,
+    names.DISPATCHIS_2020,
+    names.TRADINGIS,
+    names.SCADA,
+    names.ROOFTOP_MEASUREMENT,
 ]
-MONTHLY = "PUBLIC_ARCHIVE%23DISPATCHPRICE%23FILE01%23202603010000.zip"
-
-
-def events(samples: SampleSet, names: list[str]) -> list[Event]:
-    out = []
-    for name in names:
-        for report in iter_reports(samples.path(name)):
-            feed = feed_of_report(report)
-            assert feed is not None
-            out += report_events(feed, report)
-    return out
-
-
-def rows(store: Path, table: str) -> pl.DataFrame:
-    files = TableReader(store).files(table)
-    return pl.read_parquet(files) if files else pl.DataFrame(schema=TABLES[table].schema)
-
-
-def writer_settings(tmp_path: Path, **overrides: object) -> WriterSettings:
-    options: dict[str, object] = {
-        "data_dir": tmp_path / "data",
-        "writer_flush_s": 0.2,
-        "compact_every_s": 3600,
-        "metrics_port": -1,
-    }
-    options.update(overrides)
-    return WriterSettings(**options)  # type: ignore[arg-type]
+MONTHLY = names.PRICE_ARCHIVE
 
 
 @pytest.fixture
@@ -95,7 +67,7 @@ async def test_events_land_once_with_duplicates_and_out_of_order(
 async def test_invalid_event_is_dead_lettered_and_the_rest_continue(
     samples: SampleSet, bus: Bus, writer: Writer
 ) -> None:
-    good = events(samples, ["PUBLIC_TRADINGIS_202403031335_0000000412683134.zip"])
+    good = events(samples, [names.TRADINGIS])
     body = json.loads(good[0].message.model_dump_json())
     body["rows"][0]["rrp"] = "not a price"
     await bus.publish(good[0].subject, json.dumps(body).encode(), msg_id="bad")
@@ -116,11 +88,10 @@ async def test_invalid_event_is_dead_lettered_and_the_rest_continue(
     assert "invalid nem.trading.price.v1 message" in record["reason"]
 
 
+@pytest.mark.faults
 async def test_unwritable_store_naks_alarms_and_recovers(
     samples: SampleSet, bus: Bus, writer: Writer
 ) -> None:
-    from nemstream_writer._writer import UNWRITABLE
-
     async def started() -> bool:
         return writer.loop.bound
 
@@ -128,10 +99,10 @@ async def test_unwritable_store_naks_alarms_and_recovers(
     blocker = writer.settings.store_dir / "trading_prices"
     blocker.parent.mkdir(parents=True, exist_ok=True)
     blocker.write_text("a file where the table's folder should be: writes fail")
-    await publish_all(bus, events(samples, ["PUBLIC_TRADINGIS_202403031335_0000000412683134.zip"]))
+    await publish_all(bus, events(samples, [names.TRADINGIS]))
 
     async def alarmed() -> bool:
-        return not writer.writable and UNWRITABLE._value.get() == 1
+        return not writer.writable and metric("nemstream_writer_store_unwritable") == 1
 
     await wait_until(alarmed)
     blocker.unlink()  # space freed / permissions fixed
@@ -165,6 +136,7 @@ async def _writer_process(nats: NatsServer, data: Path, **env: str) -> asyncio.s
 
 
 @pytest.mark.parametrize("point", ["part_written", "manifest_swapped"])
+@pytest.mark.faults
 async def test_writer_killed_mid_batch_loses_and_doubles_nothing(
     samples: SampleSet, bus: Bus, nats_server: NatsServer, tmp_path: Path, point: str
 ) -> None:

@@ -58,8 +58,12 @@ def test_texts_name_region_price_time_and_state() -> None:
         "🚨🚨🚨 EXTREME PRICE NSW1 $15,000.00/MWh at 18:35"
     )
     # negative prices as people write them (the sign before the dollar)
-    assert alert_text("VIC1", "recovered", -4.5, at) == "✅ Price recovered VIC1 -$4.50/MWh at 18:35"
-    assert alert_text("SA1", "recovered", -41.31, at) == "✅ Price recovered SA1 -$41.31/MWh at 18:35"
+    assert (
+        alert_text("VIC1", "recovered", -4.5, at) == "✅ Price recovered VIC1 -$4.50/MWh at 18:35"
+    )
+    assert (
+        alert_text("SA1", "recovered", -41.31, at) == "✅ Price recovered SA1 -$41.31/MWh at 18:35"
+    )
 
 
 def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

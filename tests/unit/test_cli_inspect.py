@@ -8,11 +8,11 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from nemstream.cli import cli
-from nemstream_testing import SampleSet
+from nemstream_testing import SampleSet, names
 
 
 def test_inspect_prints_one_json_line_per_table(samples: SampleSet) -> None:
-    path = samples.path("sample_dispatchis.csv")
+    path = samples.path(names.DISPATCHIS_2025)
     result = CliRunner().invoke(cli, ["inspect", str(path)])
     assert result.exit_code == 0, result.output
     records = [json.loads(line) for line in result.stdout.splitlines()]
@@ -45,10 +45,10 @@ def test_inspect_prints_one_json_line_per_table(samples: SampleSet) -> None:
 def test_inspect_reports_bad_files_and_still_the_good_ones(
     samples: SampleSet, tmp_path: Path
 ) -> None:
-    good = samples.path("PUBLIC_TRADINGIS_202403031335_0000000412683134.zip")
+    good = samples.path(names.TRADINGIS)
     bad = tmp_path / "PUBLIC_TRADINGIS_202403031340_0000000412683300.zip"
     bad.write_bytes(good.read_bytes()[:300])
-    archive = samples.path("PUBLIC_ARCHIVE%23DISPATCHPRICE%23FILE01%23202603010000.zip")
+    archive = samples.path(names.PRICE_ARCHIVE)
     result = CliRunner().invoke(cli, ["inspect", str(bad), str(good), str(archive)])
     assert result.exit_code == 1
     tables = [json.loads(line)["table"] for line in result.stdout.splitlines()]

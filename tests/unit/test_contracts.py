@@ -24,18 +24,18 @@ from nemstream_contracts import (
 from nemstream_fetcher import feed_of_report, report_events, source_file
 from nemstream_market import NEM_TZ
 from nemstream_mms import iter_reports
-from nemstream_testing import SampleSet, repo_root
+from nemstream_testing import SampleSet, names, repo_root
 
 SCHEMAS = repo_root() / "proto_schemas"
 FEED_SAMPLES = [
-    "sample_dispatchis.csv",
-    "PUBLIC_DISPATCHIS_202001131410_0000000317693747.csv",
-    "PUBLIC_TRADINGIS_202403031335_0000000412683134.zip",
-    "PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip",
-    "PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20240303200000_0000000412707330.zip",
-    "PUBLIC_ROOFTOP_PV_ACTUAL_SATELLITE_20230902183000_0000000396168830.zip",
-    "PUBLIC_ARCHIVE%23DISPATCHPRICE%23FILE01%23202603010000.zip",
-    "PUBLIC_DVD_ROOFTOP_PV_ACTUAL_201912010000.zip",
+    names.DISPATCHIS_2025,
+    names.DISPATCHIS_2020,
+    names.TRADINGIS,
+    names.SCADA,
+    names.ROOFTOP_MEASUREMENT,
+    names.ROOFTOP_SATELLITE,
+    names.PRICE_ARCHIVE,
+    names.ROOFTOP_MONTH,
 ]
 
 
@@ -81,7 +81,7 @@ def test_real_files_make_messages_the_published_schemas_accept(
 
 
 def test_dispatch_file_gives_one_message_per_table_and_interval(samples: SampleSet) -> None:
-    (report,) = iter_reports(samples.path("sample_dispatchis.csv"))
+    (report,) = iter_reports(samples.path(names.DISPATCHIS_2025))
     events = report_events("dispatch", report)
     assert sorted(e.subject for e in events) == [
         "nem.dispatch.interconnector.v1",
@@ -97,7 +97,7 @@ def test_dispatch_file_gives_one_message_per_table_and_interval(samples: SampleS
 
 
 def test_scada_keeps_negative_values_and_odd_duids(samples: SampleSet) -> None:
-    (report,) = iter_reports(samples.path("PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip"))
+    (report,) = iter_reports(samples.path(names.SCADA))
     (event,) = report_events("scada", report)
     assert isinstance(event.message, UnitScada)
     rows = {r.duid: r.scadavalue for r in event.message.rows}
@@ -109,16 +109,14 @@ def test_monthly_archive_gives_one_message_per_interval(samples: SampleSet) -> N
     reports = list(iter_reports(samples.path(FEED_SAMPLES[6])))
     events = [e for r in reports for e in report_events("dispatch", r)]
     assert len(events) == len({e.interval for e in events}) == 1440  # 5 days x 288
-    assert {e.msg_id.split(":")[1] for e in events} == {
-        "PUBLIC_ARCHIVE%23DISPATCHPRICE%23FILE01%23202603010000.zip"
-    }
+    assert {e.msg_id.split(":")[1] for e in events} == {names.PRICE_ARCHIVE}
 
 
 def test_source_file_is_the_innermost_zip() -> None:
     assert source_file("day.zip!PUBLIC_DISPATCHIS_202111080005_0000000352000000.zip!X.CSV") == (
         "PUBLIC_DISPATCHIS_202111080005_0000000352000000.zip"
     )
-    assert source_file("sample_dispatchis.csv") == "sample_dispatchis.csv"
+    assert source_file(names.DISPATCHIS_2025) == names.DISPATCHIS_2025
 
 
 def _price(**overrides: object) -> dict[str, object]:

@@ -110,6 +110,36 @@ def test_footer_count_mismatch_is_a_warning_with_all_the_data(dispatchis: bytes)
     assert report.tables[TableKey("DISPATCH", "CONSTRAINT", 5)].height == 876
 
 
+@pytest.mark.parametrize(
+    ("name", "rows", "key"),
+    [
+        (DISPATCHIS, 876, TableKey("DISPATCH", "CONSTRAINT", 5)),
+        (
+            "PUBLIC_DVD_DUDETAILSUMMARY_201706010000.CSV",  # one large block: polars' path
+            8353,
+            TableKey("PARTICIPANT_REGISTRATION", "DUDETAILSUMMARY", 4),
+        ),
+    ],
+)
+@pytest.mark.parametrize("count", [b"", b",", b", ", b",n/a", b",-1"])
+def test_footer_without_its_count_is_a_warning_with_all_the_data(
+    samples: SampleSet, name: str, rows: int, key: TableKey, count: bytes
+) -> None:
+    original = samples.path(name).read_bytes()
+    footer = original.rindex(b'C,"END OF REPORT",')
+    end = original.index(b"\r\n", footer)
+    lines = original.count(b"\n", 0, footer) + 1
+    assert original[footer:end] == b'C,"END OF REPORT",' + str(lines).encode()
+    data = original[:footer] + b'C,"END OF REPORT"' + count + original[end:]
+    report = read_report(data, name=name)  # strict, and still not an error
+    (warning,) = report.warnings
+    assert warning.code is WarningCode.FOOTER_MISMATCH
+    assert (warning.file, warning.line) == (name, lines)
+    assert f"the report has {lines} lines" in warning.message
+    assert report.tables[key].height == rows
+    assert report.locate(key, rows - 1) == read_report(original, name=name).locate(key, rows - 1)
+
+
 def test_d_row_before_any_i_row(dispatchis: bytes) -> None:
     lines = _lines(dispatchis)
     data = _join([lines[0], lines[85], *lines[1:]])  # a PRICE D row right after the header

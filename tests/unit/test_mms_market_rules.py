@@ -1,4 +1,4 @@
-"""The market data rules of ARCHITECTURE.md that belong to reading files, one test each."""
+"""The market data rules of docs/architecture.md that belong to reading files, one test each."""
 
 from __future__ import annotations
 

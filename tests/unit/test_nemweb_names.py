@@ -18,14 +18,14 @@ from nemstream_nemweb import (
     report_name,
     try_parse_filename,
 )
-from nemstream_testing import SampleSet
+from nemstream_testing import SampleSet, names
 
 
 @pytest.mark.parametrize(
     ("name", "kind", "stamp", "report_id", "period", "folder"),
     [
         (
-            "PUBLIC_DISPATCHIS_202001131410_0000000317693747.csv",
+            names.DISPATCHIS_2020,
             "DISPATCHIS",
             datetime(2020, 1, 13, 14, 10),
             "0000000317693747",
@@ -33,7 +33,7 @@ from nemstream_testing import SampleSet
             "/Reports/CURRENT/DispatchIS_Reports/",
         ),
         (
-            "PUBLIC_TRADINGIS_202403031335_0000000412683134.zip",
+            names.TRADINGIS,
             "TRADINGIS",
             datetime(2024, 3, 3, 13, 35),
             "0000000412683134",
@@ -49,7 +49,7 @@ from nemstream_testing import SampleSet
             "/Reports/CURRENT/Dispatch_SCADA/",
         ),
         (
-            "PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20240303200000_0000000412707330.zip",
+            names.ROOFTOP_MEASUREMENT,
             "ROOFTOP_PV_ACTUAL_MEASUREMENT",
             datetime(2024, 3, 3, 20, 0),
             "0000000412707330",
@@ -73,7 +73,7 @@ from nemstream_testing import SampleSet
             "/Reports/ARCHIVE/ROOFTOP_PV/ACTUAL/",
         ),
         (
-            "PUBLIC_DVD_DUDETAILSUMMARY_201706010000.CSV",
+            names.DVD_DUDETAILSUMMARY,
             "DUDETAILSUMMARY",
             datetime(2017, 6, 1),
             None,
@@ -82,7 +82,7 @@ from nemstream_testing import SampleSet
             "MMSDM_Historical_Data_SQLLoader/DATA/",
         ),
         (
-            "PUBLIC_ARCHIVE%23DISPATCHPRICE%23FILE01%23202603010000.zip",
+            names.PRICE_ARCHIVE,
             "DISPATCHPRICE",
             datetime(2026, 3, 1),
             None,
@@ -132,7 +132,7 @@ def test_archive_names_keep_their_part_and_hash() -> None:
 @pytest.mark.parametrize(
     "name",
     [
-        "sample_dispatchis.csv",
+        names.DISPATCHIS_2025,
         "PUBLIC_DISPATCHIS_2020011314_0000000317693747.zip",
         "PUBLIC_DISPATCHIS_202013131410_0000000317693747.zip",
         "README.md",
@@ -148,11 +148,11 @@ def test_names_that_are_not_nemweb_reports(name: str) -> None:
 @pytest.mark.parametrize(
     "name",
     [
-        "PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20240303200000_0000000412707330.zip",
-        "PUBLIC_ROOFTOP_PV_ACTUAL_SATELLITE_20230902183000_0000000396168830.zip",
-        "PUBLIC_DISPATCHIS_202001131410_0000000317693747.csv",
-        "PUBLIC_TRADINGIS_202403031335_0000000412683134.zip",
-        "PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip",
+        names.ROOFTOP_MEASUREMENT,
+        names.ROOFTOP_SATELLITE,
+        names.DISPATCHIS_2020,
+        names.TRADINGIS,
+        names.SCADA,
     ],
 )
 def test_interval_in_the_name_is_the_interval_in_the_data(samples: SampleSet, name: str) -> None:

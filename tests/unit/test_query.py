@@ -23,13 +23,13 @@ from nemstream_mms import iter_reports, read_report, views
 from nemstream_query import Policy, Query, QuerySettings, Resolution, by_fuel, five_minute
 from nemstream_registry import build_registry
 from nemstream_store import Store, Unit, rebuild_daily, unit_from_message
-from nemstream_testing import SampleSet
+from nemstream_testing import SampleSet, names
 
-MONTHLY = "PUBLIC_ARCHIVE%23DISPATCHPRICE%23FILE01%23202603010000.zip"
-SCADA = "PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip"
-LIST = "NEM-Registration-and-Exemption-List.xlsx"
-ROOFTOP_MONTH = "PUBLIC_DVD_ROOFTOP_PV_ACTUAL_201912010000.zip"
-ROOFTOP = "PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20240303200000_0000000412707330.zip"
+MONTHLY = names.PRICE_ARCHIVE
+SCADA = names.SCADA
+LIST = names.REGISTRATION_LIST
+ROOFTOP_MONTH = names.ROOFTOP_MONTH
+ROOFTOP = names.ROOFTOP_MEASUREMENT
 # The archive sample holds NSW1 and SA1 on 1-3 and 30-31 March 2026 (see SOURCES.md).
 PRICE_GAP = (datetime(2026, 3, 2), datetime(2026, 3, 3))  # no 5-minute prices stored
 THIRTY_UNTIL = datetime(2026, 3, 30, 12)  # no 30-minute prices stored after this

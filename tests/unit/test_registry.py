@@ -28,14 +28,14 @@ from nemstream_registry import (
     read_opennem,
     read_registry,
 )
-from nemstream_testing import SampleSet
+from nemstream_testing import SampleSet, names
 
-NEW = "NEM-Registration-and-Exemption-List.xlsx"
-OLD = "old.xls"
+NEW = names.REGISTRATION_LIST
+OLD = names.REGISTRATION_LIST_XLS
 MMS = [
-    "PUBLIC_DVD_DUDETAILSUMMARY_201706010000.CSV",
-    "PUBLIC_DVD_STATION_201706010000.CSV",
-    "PUBLIC_DVD_DUDETAIL_201706010000.CSV",
+    names.DVD_DUDETAILSUMMARY,
+    names.DVD_STATION,
+    names.DVD_DUDETAIL,
 ]
 
 
@@ -128,7 +128,7 @@ def test_opennem_fuels_and_nem_only(samples: SampleSet) -> None:
         (None, None),
     ]:
         assert opennem_fuel(tech) == fuel
-    units = read_opennem(samples.path("stations.json"))
+    units = read_opennem(samples.path(names.STATIONS_JSON))
     assert units.height == 663  # 676 NEM facilities, one DUID twice, interconnectors dropped
     assert set(units["region"].drop_nulls().unique()) <= {"NSW1", "QLD1", "SA1", "TAS1", "VIC1"}
     nowra = _row(units, "AGLNOW1")
@@ -140,7 +140,7 @@ def test_opennem_fuels_and_nem_only(samples: SampleSet) -> None:
 
 
 def test_merge_precedence(samples: SampleSet, tmp_path: Path) -> None:
-    sources = [samples.path(n) for n in [OLD, *MMS, "stations.json", NEW]]
+    sources = [samples.path(n) for n in [OLD, *MMS, names.STATIONS_JSON, NEW]]
     registry, report = build_registry(sources, tmp_path / "units.parquet")
     assert tuple(registry.columns) == COLUMNS
     assert registry["duid"].is_unique().all()
@@ -162,7 +162,7 @@ def test_merge_precedence(samples: SampleSet, tmp_path: Path) -> None:
 def test_unreadable_source_fails_unless_told_to_keep_going(
     samples: SampleSet, tmp_path: Path
 ) -> None:
-    broken = tmp_path / "NEM-Registration-and-Exemption-List.xlsx"
+    broken = tmp_path / names.REGISTRATION_LIST
     broken.write_bytes(samples.path(NEW).read_bytes()[:5000])
     with pytest.raises(RegistrySourceError, match=re.escape(NEW)):
         build_registry([broken, samples.path(OLD)], tmp_path / "out.parquet")
@@ -182,7 +182,7 @@ def test_cli_build(samples: SampleSet, tmp_path: Path) -> None:
             "registry",
             "build",
             str(samples.path(NEW)),
-            str(samples.path("stations.json")),
+            str(samples.path(names.STATIONS_JSON)),
             "-o",
             str(output),
         ],

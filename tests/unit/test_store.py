@@ -27,18 +27,18 @@ from nemstream_store import (
     stale_months,
     unit_from_message,
 )
-from nemstream_testing import SampleSet
+from nemstream_testing import SampleSet, names
 
 FILES = [
-    "sample_dispatchis.csv",
-    "PUBLIC_DISPATCHIS_202001131410_0000000317693747.csv",
-    "PUBLIC_TRADINGIS_202403031335_0000000412683134.zip",
-    "PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip",
-    "PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20240303200000_0000000412707330.zip",
-    "PUBLIC_ROOFTOP_PV_ACTUAL_SATELLITE_20230902183000_0000000396168830.zip",
+    names.DISPATCHIS_2025,
+    names.DISPATCHIS_2020,
+    names.TRADINGIS,
+    names.SCADA,
+    names.ROOFTOP_MEASUREMENT,
+    names.ROOFTOP_SATELLITE,
 ]
-MONTHLY = "PUBLIC_ARCHIVE%23DISPATCHPRICE%23FILE01%23202603010000.zip"
-SCADA = "PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip"
+MONTHLY = names.PRICE_ARCHIVE
+SCADA = names.SCADA
 
 
 def units_of(samples: SampleSet, names: list[str]) -> list[Unit]:
@@ -112,9 +112,7 @@ def test_replays_duplicates_and_backfills_add_no_rows(samples: SampleSet, store:
 
 
 def test_a_corrected_value_replaces_the_earlier_one(samples: SampleSet, store: Store) -> None:
-    (first,) = [
-        u for u in units_of(samples, ["sample_dispatchis.csv"]) if u.table.name == "prices5"
-    ]
+    (first,) = [u for u in units_of(samples, [names.DISPATCHIS_2025]) if u.table.name == "prices5"]
     store.write([first])
     before = read(store.root, "prices5")
     rows = before.drop("settlementdate", "source_file").with_columns(
@@ -190,7 +188,7 @@ def test_one_writer_per_store(tmp_path: Path) -> None:
 
 
 def test_daily_rollup_energy_and_revenue(samples: SampleSet, store: Store) -> None:
-    store.write(units_of(samples, ["PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip"]))
+    store.write(units_of(samples, [names.SCADA]))
     scada = read(store.root, "scada5")
     regions = pl.DataFrame({"duid": scada["duid"], "region": ["NSW1"] * scada.height})
     assert rebuild_daily(store, "2021-09", regions) == 390

@@ -4,6 +4,7 @@ stream, durable pull consumers (declared explicitly, config changes applied), KV
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Sequence
@@ -11,7 +12,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import nats
 from nats.aio.client import Client
 from nats.errors import ConnectionReconnectingError, NoRespondersError, NoServersError
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -253,10 +253,12 @@ async def connect(
     settings = settings or BusSettings()
     urls = list(servers) if servers else [settings.nats_url]
 
+    ever_connected = False
+
     async def disconnected() -> None:
         CONNECTED.set(0)
         CONNECTION_EVENTS.labels("disconnected").inc()
-        log.warning("nats_disconnected", client=name)
+        (log.warning if ever_connected else log.debug)("nats_disconnected", client=name)
 
     async def reconnected() -> None:
         CONNECTED.set(1)
@@ -265,40 +267,40 @@ async def connect(
 
     async def error(exc: Exception) -> None:
         CONNECTION_EVENTS.labels("error").inc()
-        log.warning("nats_error", client=name, error=repr(exc))
+        # a bounded first wait (a one-shot command) ends in one sentence, not a line per try
+        quiet = wait_s is not None and not ever_connected
+        (log.debug if quiet else log.warning)("nats_error", client=name, error=repr(exc))
 
     async def closed() -> None:
         CONNECTED.set(0)
         CONNECTION_EVENTS.labels("closed").inc()
-        log.info("nats_closed", client=name)
+        (log.info if ever_connected else log.debug)("nats_closed", client=name)
 
-    deadline = None if wait_s is None else time.monotonic() + wait_s
-    attempt, pause = 0, 0.5
-    while True:
-        attempt += 1
-        try:
-            nc = await nats.connect(
-                servers=urls,
-                name=name,
-                max_reconnect_attempts=-1,
-                reconnect_time_wait=0.5,
-                connect_timeout=5 if deadline is None else max(0.5, min(5.0, wait_s or 5.0)),
-                disconnected_cb=disconnected,
-                reconnected_cb=reconnected,
-                error_cb=error,
-                closed_cb=closed,
-            )
-            break
-        except (NoServersError, OSError, TimeoutError) as exc:
-            if deadline is not None and time.monotonic() + pause > deadline:
-                raise BusUnavailable(
-                    f"cannot reach NATS at {', '.join(urls)} after {wait_s:g} s: is nats-server "
-                    "running? set NEMSTREAM_NATS_URL to where it listens"
-                ) from exc
-            level = log.debug if deadline is not None else log.warning
-            level("nats_connect_failed", client=name, attempt=attempt, error=repr(exc))
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 10.0 if deadline is None else 1.0)
+    nc = Client()
+    options: dict[str, Any] = {
+        "servers": urls,
+        "name": name,
+        "max_reconnect_attempts": -1,  # also the first connection: nats-py retries it itself
+        "reconnect_time_wait": 0.5,
+        "connect_timeout": 5 if wait_s is None else max(0.5, min(5.0, wait_s)),
+        "disconnected_cb": disconnected,
+        "reconnected_cb": reconnected,
+        "error_cb": error,
+        "closed_cb": closed,
+    }
+    try:
+        if wait_s is None:
+            await nc.connect(**options)
+        else:
+            await asyncio.wait_for(nc.connect(**options), wait_s)
+    except (TimeoutError, NoServersError, OSError) as exc:
+        with contextlib.suppress(Exception):
+            await nc.close()  # stop the client's own reconnect loop
+        raise BusUnavailable(
+            f"cannot reach NATS at {', '.join(urls)} after {wait_s:g} s: is nats-server "
+            "running? set NEMSTREAM_NATS_URL to where it listens"
+        ) from exc
+    ever_connected = True
     CONNECTED.set(1)
     bus = Bus(nc, settings)
     await bus.ensure_streams()

@@ -1,6 +1,6 @@
 """Entry point of `nemstream`: a click group that imports each subcommand only when it runs.
 
-Subcommand names are fixed (ARCHITECTURE.md, "Commands and configuration"): operators' scripts
+Subcommand names are fixed (docs/architecture.md, "Commands and environment"): operators' scripts
 rely on them. Importing lazily keeps `nemstream --help` and short commands fast.
 """
 

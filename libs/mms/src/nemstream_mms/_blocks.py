@@ -2,7 +2,9 @@
 well formed, falling back to a careful row-by-row reader that recovers or names the bad line.
 
 * small blocks (a live 5-minute file): split in Python, typed value by value or by Series;
-* large blocks (monthly archives): read in place by polars with a sniffed schema;
+* large blocks (monthly archives): read in place by polars with a sniffed schema; a large block
+  that only the file's closing C rows follow is read to the end of the file without counting
+  its lines first (`parse_last_block`);
 * anything a fast path cannot prove well formed: the careful reader (`csv` module).
 """
 
@@ -46,6 +48,7 @@ PYTHON_MAX_CELLS = 1_500
 column by column in polars, whose fixed cost per column is then repaid."""
 
 _QUOTED_COMMA = re.compile(rb',"[^"]*,')
+_NOT_SPACE = re.compile(rb"\S")
 _PREFIX = ("_row", "_table", "_subtype", "_version")
 
 
@@ -60,7 +63,7 @@ class Block:
     key: TableKey
     version_token: str
     columns: list[str]
-    data: bytes  # the whole file: big blocks are read in place, never copied
+    data: bytes  # the whole file: a big block at its end is read in place, never copied
     start: int  # offset of the first D row
     stop: int  # offset just past the last D row
     i_line: int  # line of the I row; D rows start on the next line
@@ -68,7 +71,8 @@ class Block:
 
     @property
     def body(self) -> bytes:
-        """The block's D rows (a copy: used for small blocks and the careful reader)."""
+        """The block's D rows (a copy: for small blocks, blocks followed by others, the careful
+        reader)."""
         return self.data[self.start : self.stop]
 
     @property
@@ -108,7 +112,7 @@ def parse_block(block: Block, context: Context) -> tuple[TableThunk, RowLines]:
     """Check a block's structure now; return a function that types its values when asked."""
     lines = RowLines()
     first = block.i_line + 1
-    if block.size == 0 or block.body.isspace():
+    if _NOT_SPACE.search(block.data, block.start, block.stop) is None:  # no copy of the block
         lines.add(context.name, first, 0)
         empty = _empty_frame(block.columns)
         return lambda: empty, lines
@@ -163,23 +167,60 @@ def _fast_python(block: Block, context: Context) -> tuple[TableThunk, int]:
     return (lambda: typer(name, names, columns, lambda row: first + row, cache)), count
 
 
-def _fast_polars(block: Block, context: Context) -> tuple[TableThunk, int]:
+def parse_last_block(
+    block: Block, closing: list[str | None], context: Context
+) -> tuple[TableThunk, RowLines] | None:
+    """Check a large block that only the file's closing lines follow without counting its lines
+    (a scan of the whole block) first: polars reads from its I row to the end of the file, and
+    the block is well formed when its rows are D rows of its table, one line each (no line
+    break inside a field), followed by exactly the closing lines (`closing`: each one's first
+    field, None for an empty line). Its line count is then its row count. None when any of that
+    does not hold: the caller counts the block's lines and parses it as any other block."""
+    try:
+        thunk, count = _fast_polars(block, context, closing)
+    except _Fallback:
+        return None
+    lines = RowLines()
+    lines.add(context.name, block.i_line + 1, count)
+    return thunk, lines
+
+
+def _fast_polars(
+    block: Block, context: Context, closing: list[str | None] | None = None
+) -> tuple[TableThunk, int]:
     """Read a big block in place with polars and prove it well formed without a second parse:
-    every row is a D row of this table, as many rows as lines, no row short of fields."""
-    count = block.line_count
-    raw = _read_block(block, count)
+    every row is a D row of this table, as many rows as lines, no row short of fields. With
+    `closing`, the block is read to the end of the file (see `parse_last_block`)."""
+    if closing is None:
+        count = block.line_count
+        raw = _read_block(block, count)
+    else:
+        raw = _read_block(block, None, retry=False)
+        count = raw.height - len(closing)
+        if count < 1 or raw.get_column("_row").slice(count).to_list() != closing:
+            raise _Fallback
+        raw = raw.head(count)
     key = block.key
     last = block.columns[-1]
-    checks = raw.select(
-        (pl.col("_row") == "D").all(),
+    checks = [
+        (pl.col("_row") == "D").all(ignore_nulls=False),
         (pl.col("_table") == key.table).all(),
         (pl.col("_subtype").fill_null("") == key.subtype).all(),
         (pl.col("_version") == block.version_token).all(),
-        pl.col(last).null_count(),
+    ]
+    if closing is not None and block.data.find(b'"', block.start, block.stop) >= 0:
+        # lines were not counted: a line break inside a (quoted) field would make one row of
+        # two lines, so no text field may hold one
+        fields = [c for c, dtype in raw.schema.items() if dtype == pl.String and c not in _PREFIX]
+        checks += [~pl.col(c).str.contains("\n", literal=True).any() for c in fields]
+    # one select: polars evaluates the checks side by side
+    found = raw.select(
+        *(check.alias(f"check {n}") for n, check in enumerate(checks)),
+        pl.col(last).null_count().alias("short"),
     ).row(0)
-    if raw.height != count or not all(checks[:4]):
+    if raw.height != count or not all(found[:-1]):
         raise _Fallback  # a blank line, a row spanning lines, a foreign row: careful reader
-    if checks[4]:
+    if found[-1]:
         # polars fills a short row's missing fields with nulls, and a short row always leaves
         # the last column empty: where that column has empties, count the fields instead
         commas = block.data.count(b",", block.start, block.stop)
@@ -189,22 +230,28 @@ def _fast_polars(block: Block, context: Context) -> tuple[TableThunk, int]:
         ):
             raise _Fallback
     first = block.i_line + 1
-    name, text = context.name, raw.drop(_PREFIX)
-    return (lambda: type_frame(name, text, lambda row: first + row)), count
+    name, values = context.name, raw.drop(_PREFIX)
+    return (lambda: type_frame(name, values, lambda row: first + row)), count
 
 
-def _read_block(block: Block, count: int) -> pl.DataFrame:
-    """Read a large block with polars. Column types come from the catalogue, else from the
-    first rows (`_sniff`); if a later row contradicts a guess, the block is re-read as text and
-    typed afterwards, where a bad value in a catalogued column is reported with its line."""
+def _read_block(block: Block, count: int | None, *, retry: bool = True) -> pl.DataFrame:
+    """Read a large block with polars (`count` rows; None: to the end of the file). Column types
+    come from the catalogue, else from the first rows (`_sniff`); if a later row contradicts a
+    guess, the block is re-read as text and typed afterwards, where a bad value in a catalogued
+    column is reported with its line (without `retry`, the caller takes the block elsewhere)."""
     names = [*_PREFIX, *block.columns]
-    for schema in (_sniff(block), {name: pl.String() for name in names}):
+    schemas = [_sniff(block)] + ([{name: pl.String() for name in names}] if retry else [])
+    if count is None or block.stop == len(block.data):
+        source, skip = block.data, block.i_line  # the block runs to the end: read in place
+    else:  # polars parses every row it is given (past `n_rows` too): only the block's
+        source, skip = block.body, 0
+    for schema in schemas:
         try:
             return pl.read_csv(
-                block.data,
+                source,
                 has_header=False,
                 schema=schema,
-                skip_lines=block.i_line,
+                skip_lines=skip,
                 n_rows=count,
                 raise_if_empty=False,
             )

@@ -5,24 +5,32 @@ parsed by the cheapest path that can prove it well formed: split in Python (smal
 a live 5-minute file) or polars' CSV reader (large blocks, as in a monthly archive). Whenever a
 fast path cannot prove a block well formed it hands the block to a careful row-by-row reader,
 which either recovers (blank lines, rows spanning lines) or raises an error naming the line.
+
+A large block that only the file's closing C rows follow (a monthly archive: one table, then
+the footer) is not scanned for markers and line breaks at all: polars reads it to the end of
+the file, and the checks of `parse_last_block` prove it is one block of one row per line.
 """
 
 from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import NoReturn
 
-from nemstream_mms._blocks import Block, Context, decode, parse_block
+from nemstream_mms import _blocks
+from nemstream_mms._blocks import Block, Context, decode, parse_block, parse_last_block
 from nemstream_mms._catalog import KNOWN_TABLES
 from nemstream_mms._errors import (
     EmptyReportError,
     MalformedRowError,
+    MmsError,
     MmsWarning,
     TruncatedReportError,
     WarningCode,
 )
-from nemstream_mms._report import MmsReport, ReportHeader, RowLines, TableKey, Tables
+from nemstream_mms._report import MmsReport, ReportHeader, RowLines, TableKey, Tables, TableThunk
 
 
 def read_csv_bytes(data: bytes, name: str, *, strict: bool = True) -> MmsReport:
@@ -32,13 +40,12 @@ def read_csv_bytes(data: bytes, name: str, *, strict: bool = True) -> MmsReport:
     if _blank(data):
         raise EmptyReportError(name, "empty file: no MMS rows")
     warnings: list[MmsWarning] = []
-    markers = _markers(data)
+    markers, lines, early = _structure(data, name)
     if not markers or markers[0][0] != 0:
         _reject_start(data, name)
     header: ReportHeader | None = None
-    footer: tuple[int, int] | None = None  # (line, declared line count)
+    footer: tuple[int, str] | None = None  # (line, the line count it declares, as written)
     blocks: list[Block] = []
-    lines = _marker_lines(data, markers)
     for index, (offset, kind) in enumerate(markers):
         line = lines[index]
         end = data.find(b"\n", offset)
@@ -57,7 +64,7 @@ def read_csv_bytes(data: bytes, name: str, *, strict: bool = True) -> MmsReport:
             continue
         fields = _split_row(row_text, name, line)
         if len(fields) > 1 and fields[1] == "END OF REPORT":
-            footer = (line, _footer_count(fields, name, line))
+            footer = (line, fields[2].strip() if len(fields) > 2 else "")
         elif header is None:
             header = ReportHeader.from_fields(fields)
         if not _blank(data[start:next_offset]):
@@ -71,31 +78,31 @@ def read_csv_bytes(data: bytes, name: str, *, strict: bool = True) -> MmsReport:
     previous, line = markers[-1][0], lines[-1]
     last_line = line + data.count(b"\n", previous, _content_end(data))
     context = Context(name, warnings, {}, last_line, footer is not None)
-    report = _assemble(name, header, blocks, context)  # a row cut mid-way is reported first
+    report = _assemble(name, header, blocks, context, early)  # a cut row is reported first
     if footer is None:
         message = "no END OF REPORT footer: the report is incomplete (truncated?)"
         if strict:
             raise TruncatedReportError(name, message, line=last_line)
         warnings.append(MmsWarning(WarningCode.MISSING_FOOTER, name, message, last_line))
-    elif footer[1] != footer[0]:
-        warnings.append(
-            MmsWarning(
-                WarningCode.FOOTER_MISMATCH,
-                name,
-                f"footer declares {footer[1]} lines but the report has {footer[0]}",
-                footer[0],
-            )
-        )
+    else:
+        _check_footer(footer[0], footer[1], name, warnings)
     return report
 
 
 def _assemble(
-    name: str, header: ReportHeader | None, blocks: list[Block], context: Context
+    name: str,
+    header: ReportHeader | None,
+    blocks: list[Block],
+    context: Context,
+    early: _Early | None,
 ) -> MmsReport:
     tables = Tables()
     row_lines: dict[TableKey, RowLines] = {}
     for block in blocks:
-        thunk, lines = parse_block(block, context)
+        if early is not None and block.start == early.start:
+            thunk, lines = early.parsed
+        else:
+            thunk, lines = parse_block(block, context)
         if block.key in row_lines:
             row_lines[block.key].extend(lines)
         else:
@@ -126,13 +133,55 @@ def _content_end(data: bytes) -> int:
 
 
 _MARKER = re.compile(rb"\n([IC]),")
+_CLOSING_LINES = 64  # the most closing lines looked at from the end of a file
+_PROBES = 16  # lines of a large last block looked at before polars reads it
 
 
-def _markers(data: bytes) -> list[tuple[int, bytes]]:
-    """Offsets of every line that starts an I or C row, in file order (one pass)."""
-    found = [(0, data[:1])] if data[:2] in (b"I,", b"C,") else []
-    found.extend((match.start() + 1, match.group(1)) for match in _MARKER.finditer(data))
-    return found
+@dataclass(slots=True)
+class _Early:
+    """A large last block, parsed while the file's structure was being found."""
+
+    start: int  # offset of its first D row
+    rows: int
+    parsed: tuple[TableThunk, RowLines]
+
+
+def _structure(data: bytes, name: str) -> tuple[list[tuple[int, bytes]], list[int], _Early | None]:
+    """Offset and kind of every line that starts an I or C row, its 1-based line, in file order:
+    one pass of byte searches and newline counts. But a large block that only the file's closing
+    C rows follow is not scanned: `parse_last_block` reads it, and its row count is its line
+    count (the lines of the closing rows follow from it)."""
+    markers = [(0, data[:1])] if data[:2] in (b"I,", b"C,") else []
+    big = bool(markers) and len(data) >= _blocks.POLARS_MIN_BYTES  # else no block is large
+    closing = _closing(data) if big else None
+    if closing is None:
+        markers.extend(_markers_from(data, 0))
+        return markers, _marker_lines(data, markers), None
+    lines = [1]
+    while True:
+        offset, kind = markers[-1]
+        end = data.find(b"\n", offset)
+        if end < 0:
+            break
+        if kind == b"I":
+            early = _last_block(data, name, offset, end + 1, lines[-1], closing)
+            if early is not None:
+                first = lines[-1] + 1 + early.rows  # line of the first closing row
+                tail = list(_markers_from(data, closing[0] - 1))
+                markers.extend(tail)
+                lines.extend(first + data.count(b"\n", closing[0], at) for at, _ in tail)
+                return markers, lines, early
+        found = _MARKER.search(data, end)
+        if found is None:
+            break
+        markers.append((found.start() + 1, found.group(1)))
+        lines.append(lines[-1] + data.count(b"\n", offset, found.start() + 1))
+    return markers, lines, None
+
+
+def _markers_from(data: bytes, start: int) -> Iterator[tuple[int, bytes]]:
+    """Offset and kind of every I or C row after `start` (at a line break)."""
+    return ((match.start() + 1, match.group(1)) for match in _MARKER.finditer(data, start))
 
 
 def _marker_lines(data: bytes, markers: list[tuple[int, bytes]]) -> list[int]:
@@ -144,6 +193,73 @@ def _marker_lines(data: bytes, markers: list[tuple[int, bytes]]) -> list[int]:
         previous = offset
         lines.append(line)
     return lines
+
+
+def _closing(data: bytes) -> tuple[int, list[str | None]] | None:
+    """The file's closing lines, read back from its end to its last D row: their offset and,
+    for each, the first field polars reads from it ("C", None for an empty line). None unless
+    they are all C rows or empty lines and the first of them is a C row (a footer)."""
+    end = len(data) - 1 if data.endswith(b"\n") else len(data)  # end of the last line
+    firsts: list[str | None] = []
+    for _ in range(_CLOSING_LINES):
+        newline = data.rfind(b"\n", 0, end)
+        line = data[newline + 1 : end].rstrip(b"\r")
+        if line.startswith(b"D,"):
+            if not firsts or firsts[-1] != "C":
+                return None  # no closing rows, or an empty line before them
+            firsts.reverse()
+            return end + 1, firsts
+        if line.startswith(b"C,"):
+            firsts.append("C")
+        elif not line:
+            firsts.append(None)
+        else:
+            return None
+        if newline < 0:
+            return None
+        end = newline
+    return None
+
+
+def _last_block(
+    data: bytes,
+    name: str,
+    i_offset: int,
+    start: int,
+    i_line: int,
+    closing: tuple[int, list[str | None]],
+) -> _Early | None:
+    """Parse the block under the I row at `i_offset` as a large last block, if it looks like
+    one: big enough for polars, and its first, last and a few lines between begin with its
+    table's D row prefix. None (nothing parsed) otherwise or if its checks fail."""
+    stop, firsts = closing
+    if stop - start < _blocks.POLARS_MIN_BYTES:
+        return None
+    row = data[i_offset:start].rstrip(b"\r\n")
+    fields = row.split(b",", 4)
+    if len(fields) < 5 or not _lines_start_with(
+        data, b"D," + b",".join(fields[1:4]) + b",", start, stop
+    ):
+        return None
+    try:
+        block = _i_block(row.decode("utf-8"), data, start, stop, i_line, 0, name)
+    except (UnicodeDecodeError, MmsError):
+        return None  # the ordinary pass reports it in its place
+    parsed = parse_last_block(block, firsts, Context(name, [], {}, 0, True))
+    return None if parsed is None else _Early(start, parsed[1].rows, parsed)
+
+
+def _lines_start_with(data: bytes, prefix: bytes, start: int, stop: int) -> bool:
+    """Probe the block [start, stop): its first line, its last and some between."""
+    last = data.rfind(b"\n", start, stop - 1) + 1
+    if not (data.startswith(prefix, start) and data.startswith(prefix, max(last, start))):
+        return False
+    step = (stop - start) // _PROBES
+    for probe in range(1, _PROBES):
+        newline = data.find(b"\n", start + probe * step, stop)
+        if newline + 1 < stop and not data.startswith(prefix, newline + 1):
+            return False
+    return True
 
 
 def _reject_start(data: bytes, name: str) -> NoReturn:
@@ -189,11 +305,20 @@ def _split_row(text: str, name: str, line: int) -> list[str]:
         raise MalformedRowError(name, f"cannot split row: {exc}", line=line) from exc
 
 
-def _footer_count(fields: list[str], name: str, line: int) -> int:
-    try:
-        return int(fields[2])
-    except (IndexError, ValueError):
-        raise MalformedRowError(name, f"bad END OF REPORT row {fields!r}", line=line) from None
+def _check_footer(line: int, declared: str, name: str, warnings: list[MmsWarning]) -> None:
+    """Compare the line count an END OF REPORT row declares with its own line number. A wrong,
+    missing or unreadable count is one warning (the data is all kept), never an error."""
+    if declared.isascii() and declared.isdigit():
+        if int(declared) == line:
+            return
+        message = f"footer declares {int(declared)} lines but the report has {line}"
+    elif declared:
+        message = (
+            f"footer line count {declared[:20]!r} is not a number; the report has {line} lines"
+        )
+    else:
+        message = f"footer declares no line count; the report has {line} lines"
+    warnings.append(MmsWarning(WarningCode.FOOTER_MISMATCH, name, message, line))
 
 
 def _i_block(

@@ -4,7 +4,9 @@ Three ways share one set of rules, chosen by table size because fixed costs diff
 few rows (most tables of a live 5-minute file) is typed value by value in Python and built row-wise
 in one call; a table of hundreds of rows column by column with polars Series; a large table read
 by polars' CSV reader is typed with polars expressions. All raise the same `ValueTypeError`
-naming the first bad line.
+naming the first bad line, and all give the same frame for the same rows: Python's conversions
+(`float`, `int`, `_parse_timestamp`) are the rules; polars' bulk casts are used only where they
+agree with them, and whatever polars does not take is converted by the Python rules.
 """
 
 from __future__ import annotations
@@ -44,10 +46,29 @@ def looks_like_timestamp(text: str) -> bool:
     return len(text) >= 10 and text[4] == "/" and text[7] == "/" and text[:4].isdigit()
 
 
+_OTHER_FORMATS = (TIMESTAMP_FORMAT, "%Y/%m/%d %H:%M:%S.%f", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S")
+"""Forms accepted besides the usual ``2025/12/27 00:05:00``: unpadded fields, a fraction of a
+second, a date alone (midnight), ISO dashes."""
+
+_YEAR = "(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])"  # 0001 to 9999
+_USUAL = f"^{_YEAR}/[0-9]{{2}}/[0-9]{{2}} [0-9]{{2}}:[0-9]{{2}}:[0-5][0-9]$"
+"""The usual form, as `_parse_timestamp` reads it with ``fromisoformat``: polars' parse of a value
+is used only where the value has this form, where the two agree (elsewhere polars is more
+lenient: a leading space, a signed year or year 0, second 60 rolled into the next minute)."""
+
+
 def _parse_timestamp(text: str) -> datetime:
-    if len(text) == 19 and text[4] == "/" and text[7] == "/" and text[10] == " ":
-        return datetime.fromisoformat(text.replace("/", "-"))  # C speed
-    for fmt in (TIMESTAMP_FORMAT, "%Y/%m/%d %H:%M:%S.%f", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S"):
+    """The rules for MMS timestamps (every path follows them); ValueError if the text is none."""
+    if (
+        len(text) == 19
+        and text[4] == "/"
+        and text[7] == "/"
+        and text[10] == " "
+        and text[13] == ":"
+        and text[16] == ":"
+    ):
+        return datetime.fromisoformat(text.replace("/", "-"))  # C speed; ASCII digits only
+    for fmt in _OTHER_FORMATS:
         try:
             return datetime.strptime(text, fmt)
         except ValueError:
@@ -64,6 +85,23 @@ def _timestamps(values: Sequence[str], cache: dict[str, datetime]) -> list[datet
     return [get(v) for v in values]
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _int64(value: int) -> int:
+    """An integer column is Int64: a value outside its range is not a valid integer."""
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise OverflowError(value)
+    return value
+
+
+def _whole(number: float) -> int:
+    """An integer written as a float (``1.0``, ``1e3``); ValueError if it is not one."""
+    if not number.is_integer():
+        raise ValueError(number)
+    return _int64(int(number))
+
+
 def _first_bad(values: Sequence[str], kind: Kind) -> int:
     """Index of the first value that does not parse as `kind` (only called after a failure)."""
     for i, v in enumerate(values):
@@ -73,9 +111,7 @@ def _first_bad(values: Sequence[str], kind: Kind) -> int:
             if kind is Kind.DATETIME:
                 _parse_timestamp(v)
             elif kind is Kind.INT:
-                number = float(v)
-                if not number.is_integer():
-                    return i
+                _whole(float(v))
             else:
                 float(v)
         except (ValueError, OverflowError):
@@ -95,12 +131,9 @@ def convert_values(
         if kind is Kind.DATETIME:
             return _timestamps(values, cache), None
         try:
-            return [int(v) if v else None for v in values], None
-        except ValueError:  # integers written as 1.0
-            floats = [float(v) if v else None for v in values]
-            if all(f is None or f.is_integer() for f in floats):
-                return [None if f is None else int(f) for f in floats], None
-            raise
+            return [_int64(int(v)) if v else None for v in values], None
+        except (ValueError, OverflowError):  # integers written as 1.0: all read as floats
+            return [_whole(float(v)) if v else None for v in values], None
     except (ValueError, OverflowError):
         return [], _first_bad(values, kind)
 
@@ -190,28 +223,27 @@ def type_series(
                 out.append(pl.Series(name, micros, dtype=pl.Int64).cast(pl.Datetime("us")))
                 continue
             if kind is Kind.DATETIME:
-                bad = _first_bad(values, kind)
-                raise _value_error(file, name, kind, values[bad], line_of(bad))
+                first_bad = _first_bad(values, kind)
+                raise _value_error(file, name, kind, values[first_bad], line_of(first_bad))
             kind = Kind.STRING
         if kind is Kind.STRING:
             out.append(pl.Series(name, [v or None for v in values], dtype=pl.String))
             continue
         empties = values.count("") if isinstance(values, list) else sum(not v for v in values)
-        text = pl.Series(name, values, dtype=pl.String)  # "" casts to null below
-        if kind is None:
-            floats = text.cast(pl.Float64, strict=False)
-            if floats.null_count() != empties:
-                out.append(pl.Series(name, [v or None for v in values], dtype=pl.String))
-            else:
-                out.append(floats)
+        typed = pl.Series(name, values, dtype=pl.String).cast(
+            DTYPES[kind or Kind.FLOAT], strict=False
+        )
+        if typed.null_count() == empties:  # "" casts to null: every value is a number
+            out.append(typed)
             continue
-        typed = text.cast(DTYPES[kind], strict=False)
-        if typed.null_count() != empties:
-            converted, bad_index = convert_values(values, kind, cache)
-            if bad_index is not None:
-                raise _value_error(file, name, kind, values[bad_index], line_of(bad_index))
-            typed = pl.Series(name, converted, dtype=DTYPES[kind])
-        out.append(typed)
+        text = pl.Series(name, [v or None for v in values], dtype=pl.String)
+        typed, bad = _text_numbers(text, kind or Kind.FLOAT)
+        if bad is None:
+            out.append(typed)
+        elif kind is None:
+            out.append(text)  # not all numbers: text
+        else:
+            raise _value_error(file, name, kind, values[bad], line_of(bad))
     return pl.DataFrame(out)
 
 
@@ -233,42 +265,160 @@ def _epoch_micros(values: Sequence[str], cache: dict[str, datetime]) -> list[int
     return [get(v) for v in values]
 
 
+def _empty_as_null(text: pl.Series) -> pl.Series:
+    """A quoted empty field (``""``) reads as an empty string in polars and as no value on every
+    other path: make it null (a cheap check first; most columns have none)."""
+    if not (text.str.len_bytes() == 0).any():
+        return text
+    return pl.select(pl.when(text != "").then(text)).to_series().alias(text.name)
+
+
+def _with_python(
+    text: pl.Series,
+    typed: pl.Series,
+    missed: pl.Series,
+    rule: Callable[[str], Any],
+    dtype: pl.DataType,
+) -> tuple[pl.Series, pl.Series | None]:
+    """Convert the values polars left out (`missed`) by the Python `rule`, once per distinct
+    text, into `typed`. Returns the column and a mask of the values the rule rejects (or None)."""
+    converted: dict[str, Any] = {}
+    rejected: list[str] = []
+    for value in text.filter(missed).unique().to_list():
+        try:
+            converted[value] = rule(value)
+        except (ValueError, OverflowError):
+            rejected.append(value)
+    if converted:
+        mapped = text.replace_strict(converted, default=None, return_dtype=dtype)
+        typed = mapped.zip_with(missed, typed)
+    return typed, (missed & text.is_in(rejected)) if rejected else None
+
+
+def _first_true(mask: pl.Series | None) -> int | None:
+    """Index of the first true value; None for no mask or no true value."""
+    if mask is None:
+        return None
+    index = mask.arg_true()
+    return int(index[0]) if index.len() else None
+
+
+def _text_timestamps(text: pl.Series) -> tuple[pl.Series, int | None]:
+    """Timestamps of a text column by `_parse_timestamp`'s rules, in bulk: polars parses the
+    values written the usual way (`_USUAL`), Python everything else (a date alone, a fraction of
+    a second, anything odd). Returns the column and the index of the first bad value, if any.
+    Timestamps repeat (one per region, unit or constraint of an interval): where they do, each
+    distinct one is parsed once."""
+    distinct = text.drop_nulls().unique()
+    if distinct.len() * 2 >= text.len():
+        typed, rejected = _timestamps_of(text)
+        return typed, _first_true(rejected)
+    parsed, rejected = _timestamps_of(distinct)
+    typed = text.replace_strict(distinct, parsed, default=None, return_dtype=parsed.dtype)
+    if rejected is None:
+        return typed, None
+    return typed, _first_true(text.is_in(distinct.filter(rejected)))
+
+
+def _timestamps_of(text: pl.Series) -> tuple[pl.Series, pl.Series | None]:
+    """`_text_timestamps` of every value: the column, and a mask of the values rejected."""
+    dtype = pl.Datetime("us")
+    typed = text.str.strptime(dtype, TIMESTAMP_FORMAT, strict=False, cache=False)
+    missed = text.is_not_null() & ~(typed.is_not_null() & text.str.contains(_USUAL))
+    if not missed.any():
+        return typed, None
+    return _with_python(text, typed, missed, _parse_timestamp, dtype)
+
+
+def _text_numbers(text: pl.Series, kind: Kind) -> tuple[pl.Series, int | None]:
+    """Numbers of a text column (null = empty) by `convert_values`' rules, in bulk: polars'
+    casts, then Python's `float`/`int` for whatever polars does not take (``1_000``, padding).
+    Returns the column and the index of the first bad value, if any."""
+    nulls = text.null_count()
+    floats = text.cast(pl.Float64, strict=False) if kind is Kind.FLOAT else None
+    if floats is not None and floats.null_count() == nulls:
+        return floats, None
+    present = text.is_not_null()
+    if kind is Kind.INT:
+        ints = text.cast(pl.Int64, strict=False)
+        if ints.null_count() == nulls:
+            return ints, None
+        ints, rejected = _with_python(text, ints, present & ints.is_null(), _python_int, pl.Int64())
+        if rejected is None:
+            return ints, None
+        # integers written as floats (1.0, 1e3): then the whole column is read as floats
+        floats = text.cast(pl.Float64, strict=False)
+    assert floats is not None
+    missed = present & floats.is_null()
+    rejected = None
+    if missed.any():
+        floats, rejected = _with_python(text, floats, missed, float, pl.Float64())
+    if kind is Kind.FLOAT:
+        return floats, _first_true(rejected)
+    whole = floats.cast(pl.Int64, strict=False)
+    wrong = present & (whole.is_null() | (whole.cast(pl.Float64) != floats)).fill_null(True)
+    return whole, _first_true(wrong)
+
+
+def _python_int(text: str) -> int:
+    return _int64(int(text))
+
+
 def _type_text_series(file: str, text: pl.Series, kind: Kind | None, line_of: LineOf) -> pl.Series:
     """Type one text column read by polars' CSV reader (large tables: expressions pay off)."""
-    present = text.len() - text.null_count()
-    if kind is Kind.STRING or (kind is None and present == 0):
+    text = _empty_as_null(text)
+    if kind is Kind.STRING or (kind is None and text.null_count() == text.len()):
         return text
     if kind is None:
         first = text.drop_nulls()[0]
         if looks_like_timestamp(first):
-            parsed = text.str.strptime(pl.Datetime("us"), TIMESTAMP_FORMAT, strict=False)
-            return parsed if parsed.null_count() == text.null_count() else text
-        floats = text.cast(pl.Float64, strict=False)
-        return floats if floats.null_count() == text.null_count() else text
+            parsed, bad = _text_timestamps(text)
+        else:
+            parsed, bad = _text_numbers(text, Kind.FLOAT)
+        return parsed if bad is None else text
     if kind is Kind.DATETIME:
-        typed = text.str.strptime(pl.Datetime("us"), TIMESTAMP_FORMAT, strict=False)
-    elif kind is Kind.INT:
-        typed = text.cast(pl.Int64, strict=False)
-        if typed.null_count() != text.null_count():  # integers written as 1.0
-            floats = text.cast(pl.Float64, strict=False)
-            if (floats.round(0) == floats).all():
-                typed = floats.cast(pl.Int64, strict=False)
+        typed, bad = _text_timestamps(text)
     else:
-        typed = text.cast(pl.Float64, strict=False)
-    if typed.null_count() != text.null_count():
-        bad = (typed.is_null() & text.is_not_null()).arg_max()
-        assert bad is not None
+        typed, bad = _text_numbers(text, kind)
+    if bad is not None:
         raise _value_error(file, text.name, kind, str(text[bad]), line_of(bad))
     return typed
 
 
+def _usual_timestamps(frame: pl.DataFrame, names: list[str]) -> dict[str, pl.Series]:
+    """The timestamp columns (of `names`) in which polars parses every value, each of them
+    written the usual way: typed in one select (polars types the columns side by side, each
+    distinct text once). Any other column is left to `_text_timestamps`."""
+    if not names:
+        return {}
+    dtype = pl.Datetime("us")
+    out = frame.select(
+        *(pl.col(n).str.strptime(dtype, TIMESTAMP_FORMAT, strict=False, cache=True) for n in names),
+        *(pl.col(n).unique().str.contains(_USUAL).all().alias(f"{n} usual") for n in names),
+    )
+    return {
+        name: out.get_column(name)
+        for name in names
+        if out.get_column(f"{name} usual")[0]
+        and out.get_column(name).null_count() == frame.get_column(name).null_count()
+    }
+
+
 def type_frame(file: str, frame: pl.DataFrame, line_of: LineOf) -> pl.DataFrame:
     """Type a frame that polars' CSV reader produced (catalogued numerics already typed)."""
+    stamps = [
+        name
+        for name, dtype in frame.schema.items()
+        if dtype == pl.String and column_kind(name) is Kind.DATETIME
+    ]
+    usual = _usual_timestamps(frame, stamps)
     columns: list[pl.Series] = []
-    changed = False
+    changed = bool(usual)
     for name, dtype in frame.schema.items():
         series = frame.get_column(name)
-        if dtype == pl.String:
+        if name in usual:
+            columns.append(usual[name])
+        elif dtype == pl.String:
             typed = _type_text_series(file, series, column_kind(name), line_of)
             changed = changed or typed.dtype != dtype
             columns.append(typed)

@@ -1,6 +1,6 @@
 """The NEMWeb folders nemstream reads, and where on NEMWeb any file lives.
 
-The four fetcher feeds have fixed names (ARCHITECTURE.md): ``dispatch`` (DispatchIS),
+The four fetcher feeds have fixed names (docs/architecture.md): ``dispatch`` (DispatchIS),
 ``trading`` (TradingIS), ``scada`` (Dispatch_SCADA) and ``rooftop`` (rooftop PV actuals,
 MEASUREMENT and SATELLITE).
 """

@@ -1,4 +1,4 @@
-"""Where notifications go and how they are sent (names fixed by ARCHITECTURE.md)."""
+"""Where notifications go and how they are sent (names fixed by docs/architecture.md)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from typing import Literal
 
 from prometheus_client import Counter
 from requests import RequestException
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.rest import Client
 
 from nemstream_notify._retry import retrying
@@ -52,9 +52,20 @@ def recipient_key(recipient: str) -> str:
     return hashlib.blake2b(recipient.encode(), digest_size=6).hexdigest()
 
 
-def _transient(exc: BaseException) -> bool:
+def _status(exc: BaseException) -> int | None:
+    """The HTTP status of a Twilio failure: a REST error's, or a failed list page's response
+    (the client raises a plain ``TwilioException("Unable to fetch page", response)`` there)."""
     if isinstance(exc, TwilioRestException):
-        status = int(exc.status)
+        return int(exc.status)
+    if isinstance(exc, TwilioException) and len(exc.args) > 1:
+        code = getattr(exc.args[1], "status_code", None)
+        return int(code) if isinstance(code, int) else None
+    return None
+
+
+def _transient(exc: BaseException) -> bool:
+    status = _status(exc)
+    if status is not None:
         return status >= 500 or status == 429
     return isinstance(exc, RequestException | OSError)
 
@@ -102,8 +113,8 @@ class SmsSender:
             async for attempt in retrying(self.settings, _transient, SMS, "sms_lookup_retry"):
                 with attempt:
                     return await asyncio.to_thread(self._recent, to, body, since.astimezone(UTC))
-        except (TwilioRestException, RequestException, OSError) as exc:
-            log.error("sms_lookup_failed", to=mask(to), error=repr(exc))
+        except (TwilioException, RequestException, OSError) as exc:
+            log.error("sms_lookup_failed", to=mask(to), error=repr(exc), effect="sending")
         return None
 
     async def send(self, to: str, body: str) -> SmsResult:

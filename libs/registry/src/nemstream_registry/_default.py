@@ -54,8 +54,11 @@ def default_registry_path(settings: RegistrySettings) -> Path:
 
 
 def _inputs(folder: Path) -> list[Path]:
-    """Registry inputs in a folder: registration lists, MMS registration files, stations.json."""
+    """Registry inputs in a folder (none if it does not exist): registration lists, MMS
+    registration files, stations.json."""
     found: list[Path] = []
+    if not folder.is_dir():
+        return found
     tables = ("DUDETAILSUMMARY", "DUDETAIL_", "_STATION_")
     for path in sorted(folder.iterdir()):
         name, suffix = path.name.upper(), path.suffix.lower()

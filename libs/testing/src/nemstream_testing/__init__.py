@@ -1,5 +1,8 @@
-"""Shared test helpers: where the real NEMWeb samples are, and loopback servers for tests."""
+"""Shared test helpers: where the real NEMWeb samples are and what they are called (`names`),
+and loopback servers for tests."""
 
+from nemstream_testing import names
+from nemstream_testing.metrics import metric
 from nemstream_testing.net import free_port
 from nemstream_testing.samples import (
     SAMPLES_ENV,
@@ -25,6 +28,8 @@ __all__ = [
     "consumer_drained",
     "find_samples_dir",
     "free_port",
+    "metric",
+    "names",
     "publish_all",
     "repo_root",
     "run_until_drained",

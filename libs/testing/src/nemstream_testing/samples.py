@@ -50,6 +50,14 @@ class SampleSet:
             raise FileNotFoundError(f"sample {name!r} not found in {self.root}")
         return path
 
+    def folder(self, name: str) -> Path:
+        """Return one named folder of samples (``history/dispatchis-2019-05-16``), or raise
+        FileNotFoundError naming the folder searched."""
+        path = self.root / name
+        if not path.is_dir():
+            raise FileNotFoundError(f"sample folder {name!r} not found in {self.root}")
+        return path
+
     def has(self, name: str) -> bool:
         """Tell whether a named sample is present (the downloaded cache holds a different set)."""
         return (self.root / name).is_file()

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from nemstream_contracts import feed_subjects
+from nemstream_contracts import SUBJECTS, feed_subjects
 from nemstream_market import REGIONS
 from nemstream_notify import NotifySettings, split
 from nemstream_runtime import ServiceSettings
 
-FRESHNESS_FEEDS = ("dispatch", "trading", "scada", "rooftop")
-"""The fetcher feeds whose freshness can be watched."""
+FRESHNESS_FEEDS = tuple(dict.fromkeys(s.feed for s in SUBJECTS.values() if s.feed))
+"""The fetcher feeds whose freshness can be watched: every feed that publishes a subject."""
 
 
 class AlertSettings(NotifySettings, ServiceSettings):

@@ -24,6 +24,7 @@ from nemstream_fetcher._events import Rejected, read_events
 from nemstream_fetcher._memory import BUCKET, FileMemory
 from nemstream_fetcher._schedule import PollSchedule
 from nemstream_fetcher.settings import FetcherSettings
+from nemstream_market import nem_time
 from nemstream_mms import MmsError, read_report
 from nemstream_nemweb import (
     ListingEntry,
@@ -43,7 +44,7 @@ EVENTS = Counter("nemstream_fetch_events", "Events published", ["feed", "subject
 POLLS = Counter("nemstream_fetch_polls", "Listings of CURRENT", ["feed", "outcome"])
 LAST_INTERVAL = Gauge(
     "nemstream_fetch_last_interval_timestamp",
-    "Newest interval published (NEM time, epoch s)",
+    "Newest interval published (its end, Unix time)",
     ["feed"],
 )
 BUS_FAILURES = Counter(
@@ -220,9 +221,7 @@ class Fetcher:
         FILE_SECONDS.labels(self.feed.name).observe(time.perf_counter() - started)
         if events:
             newest = max(e.interval for e in events)
-            LAST_INTERVAL.labels(self.feed.name).set(
-                (newest - datetime(1970, 1, 1)).total_seconds()
-            )
+            LAST_INTERVAL.labels(self.feed.name).set(nem_time(newest).timestamp())
             bound = bound.bind(interval=newest.isoformat())
         bound.info("file_published", events=len(events), stored=stored)
         self.published_files += 1

@@ -2,6 +2,12 @@
 demos: NEMWeb's folder layout and listing pages, files released one at a time as on the live
 site, and faults injected on request.
 
+The folder is watched cheaply: a listing (or a file not known yet) rescans it, picking up files
+dropped in since the last look and dropping deleted ones; in release mode a new interval report
+joins the pending queue in time order, anything else is visible at once. A ``.zip`` is served
+byte for byte as it is on disk (an empty or truncated one too, to simulate a bad download);
+only plain-CSV reports are zipped in memory.
+
 HTTP interface besides NEMWeb's own paths:
 
 * ``GET /_mirror/status`` - counts of files, released and pending, faults injected;
@@ -11,7 +17,7 @@ HTTP interface besides NEMWeb's own paths:
 """
 
 from nemstream_mirror._app import ZIP_TYPE, MirrorState, create_app
-from nemstream_mirror._catalog import EXTRA_FOLDER, Catalog, MirrorFile, build_catalog
+from nemstream_mirror._catalog import EXTRA_FOLDER, Catalog, Change, MirrorFile, build_catalog
 from nemstream_mirror._faults import Fault, Faults
 from nemstream_mirror._server import RunningMirror, running_mirror, serve
 
@@ -19,6 +25,7 @@ __all__ = [
     "EXTRA_FOLDER",
     "ZIP_TYPE",
     "Catalog",
+    "Change",
     "Fault",
     "Faults",
     "MirrorFile",

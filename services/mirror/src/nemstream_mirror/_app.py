@@ -1,8 +1,22 @@
-"""The mirror's web app: NEMWeb's folders and files, release-as-live, and injectable faults."""
+"""The mirror's web app: NEMWeb's folders and files, release-as-live, and injectable faults.
+
+Files dropped into (or deleted from) the folder while the mirror runs are picked up when a
+folder listing, a file the mirror does not know yet, ``/_mirror/status`` or
+``/_mirror/release`` is requested (and at each tick of the release timer): see
+`MirrorState.refresh`; files already known are not read again. In release mode an interval
+report added later joins the queue of pending files at its place in time order (so it comes
+out next if it is older than the others pending, even older than ones already released); any
+other file (MMSDM months, ARCHIVE zips, ``/files/``) is visible at once, as history is from the
+start. A file rewritten in place that was already visible stays visible, with its new bytes.
+
+Zips are served byte for byte as they are on disk (an empty or truncated ``.zip`` included);
+only plain-CSV reports are zipped in memory (see `nemstream_mirror._catalog`).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import hashlib
 from collections.abc import AsyncIterator, Callable
@@ -17,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from nemstream_mirror._catalog import NEM_TIME, Catalog, MirrorFile, build_catalog
+from nemstream_mirror._catalog import NEM_TIME, Catalog, Change, MirrorFile, build_catalog
 from nemstream_mirror._faults import Fault, Faults
 from nemstream_nemweb import ListingEntry, render_listing
 from nemstream_runtime import get_logger
@@ -40,6 +54,17 @@ def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def _release_order(item: MirrorFile) -> tuple[datetime, str]:
+    """Order of release: by the time in the name, as NEMWeb published them."""
+    return item.parsed.sort_key if item.parsed else (item.modified, item.name)
+
+
+def _with_ancestors(folder: str) -> list[str]:
+    """A folder path (lower case) and every folder above it: whose listings a new file changes."""
+    parts = folder.lower().strip("/").split("/")
+    return ["/"] + ["/" + "/".join(parts[:depth]) + "/" for depth in range(1, len(parts) + 1)]
+
+
 @dataclass(slots=True)
 class MirrorState:
     """Everything the app serves and how: shared by its routes and the release task."""
@@ -51,15 +76,47 @@ class MirrorState:
     faults: Faults = field(default_factory=Faults)
     pending: list[MirrorFile] = field(default_factory=list)
     next_release: datetime | None = None
+    changed: dict[str, datetime] = field(default_factory=dict)
+    """When files appeared in or left each folder (lower case) after start, for Last-Modified."""
 
     def __post_init__(self) -> None:
         if self.release_every is not None:
             self.pending = sorted(
-                (f for f in self.catalog.files.values() if f.releasable),
-                key=lambda f: f.parsed.sort_key if f.parsed else (f.modified, f.name),
+                (f for f in self.catalog.files.values() if f.releasable), key=_release_order
             )
             for item in self.pending:
                 item.released = False
+
+    def refresh(self) -> Change:
+        """Catch up with files added to or deleted from the folder since the last look, so a
+        file dropped in while the mirror runs is served (or queued, in release mode)."""
+        change = self.catalog.rescan()
+        if not change:
+            return change
+        now = self.clock()
+        gone = {id(item) for item in change.removed}
+        self.pending = [item for item in self.pending if id(item) not in gone]
+        shown = {item.path.lower() for item in change.removed if item.released}
+        touched = [item.folder for item in change.removed if item.released]
+        for item in change.added:
+            replaces_shown = item.path.lower() in shown
+            if self.release_every is not None and item.releasable and not replaces_shown:
+                item.released = False
+                bisect.insort(self.pending, item, key=_release_order)
+                continue
+            if self.release_every is not None and replaces_shown:
+                item.modified = now  # published again, as NEMWeb would stamp it
+            touched.append(item.folder)
+        for folder in touched:
+            for path in _with_ancestors(folder):
+                self.changed[path] = now
+        log.info(
+            "mirror_rescanned",
+            added=[item.path for item in change.added],
+            removed=[item.path for item in change.removed],
+            pending=len(self.pending),
+        )
+        return change
 
     def release_next(self) -> MirrorFile | None:
         """Make the next file visible, stamped with the time it appeared (as on the live site)."""
@@ -111,6 +168,7 @@ def _listing(state: MirrorState, folder: str) -> tuple[str, datetime] | None:
         }
     )
     files = sorted((f for f in state.visible() if f.folder.lower() == key), key=lambda f: f.name)
+    changed = max(changed, state.changed.get(key, changed))  # a file added or deleted later
     if "/reports/current/" in key and files:
         children.append(f"{path}DUPLICATE/")  # NEMWeb lists one: clients must skip it
     for child in children:
@@ -149,6 +207,7 @@ def create_app(
     state = MirrorState(build_catalog(directory), release_every, require_user_agent)
 
     async def status(request: Request) -> Response:
+        state.refresh()
         return JSONResponse(
             {
                 "files": len(state.catalog.files),
@@ -161,6 +220,7 @@ def create_app(
         )
 
     async def release(request: Request) -> Response:
+        state.refresh()
         item = state.release_next()
         if item is None:
             return JSONResponse({"released": None, "pending": 0}, status_code=404)
@@ -187,12 +247,16 @@ def create_app(
             if fault.status is not None:
                 return PlainTextResponse(f"injected {fault.status}", status_code=fault.status)
         if path.endswith("/"):
+            state.refresh()
             page = _listing(state, path)
             if page is None:
                 return PlainTextResponse("404 - File or directory not found.", status_code=404)
             body, changed = page
             return _respond(request, body.encode(), "text/html", changed, fault)
         item = state.catalog.files.get(path.lower())
+        if item is None:  # perhaps dropped into the folder since the last look
+            state.refresh()
+            item = state.catalog.files.get(path.lower())
         if item is None or not item.released:
             if path.lower() + "/" in state.catalog.folders():
                 return Response(status_code=301, headers={"Location": quote(path + "/")})
@@ -234,13 +298,16 @@ def create_app(
 
 
 async def _release_loop(state: MirrorState) -> None:
+    """Release one pending file per interval; it keeps ticking when none is left, since a file
+    dropped into the folder later joins the queue."""
     assert state.release_every is not None
     interval = state.release_every
-    while state.pending:
-        state.next_release = state.clock() + timedelta(seconds=interval)
+    while True:
+        due = state.clock() + timedelta(seconds=interval)
+        state.next_release = due if state.pending else None
         await asyncio.sleep(interval)
+        state.refresh()
         state.release_next()
-    state.next_release = None
 
 
 def _respond(

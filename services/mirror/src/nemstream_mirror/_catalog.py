@@ -1,15 +1,25 @@
 """What the mirror serves: every file of a flat folder placed at its NEMWeb path.
 
 A file is placed by its name (see `nemstream_nemweb.nemweb_folder`). NEMWeb serves reports as
-zips, so a plain-CSV report is zipped in memory and served under its ``.zip`` name; a plain CSV
-whose name says nothing (``sample_dispatchis.csv``) is named from its own content: the report
-type and id of its header row and the interval its rows carry. Other files (registration
-lists, ``stations.json``) are served flat under ``/files/``. Anything else is skipped, and said.
+zips, so a plain-CSV report (a ``.csv``/``.CSV`` name) is zipped in memory and served under its
+``.zip`` name; a plain CSV whose name says nothing (``sample_dispatchis.csv``) is named from its
+own content: the report type and id of its header row and the interval its rows carry. A file
+whose name ends in ``.zip`` is served byte for byte as it is on disk, whatever its bytes: an
+empty, truncated or corrupt zip is served as such, so that a bad download from NEMWeb can be
+simulated (nothing is sniffed from the content); MMSDM monthly files are served as they are,
+under their own names. Other files (registration lists, ``stations.json``) are served flat
+under ``/files/``. Anything else is skipped, and said.
+
+The folder is not only read at start: `Catalog.rescan` picks up files added to it since the
+last look and drops those deleted (a file rewritten in place is placed again). It is cheap: one
+directory scan comparing each entry's modification and change times and size with the last;
+only new or changed files are read (and zipped), the rest are kept as they are.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -67,12 +77,30 @@ class MirrorFile:
         )
 
 
+_Signature = tuple[int, int, int]
+"""What tells a folder entry changed without reading it: its mtime and ctime (ns), its size."""
+
+
+@dataclass(slots=True)
+class Change:
+    """What one rescan of the folder changed: files placed anew, and files no longer served."""
+
+    added: list[MirrorFile] = field(default_factory=list)
+    removed: list[MirrorFile] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed)
+
+
 @dataclass(slots=True)
 class Catalog:
     """Every file the mirror knows, by lower-case URL path (IIS paths ignore case)."""
 
     files: dict[str, MirrorFile] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+    directory: Path | None = None
+    _seen: dict[str, _Signature] = field(default_factory=dict, repr=False)
+    _placed: dict[str, MirrorFile | None] = field(default_factory=dict, repr=False)
 
     def add(self, item: MirrorFile) -> None:
         """Place a file; a second file at the same path is skipped and said."""
@@ -82,6 +110,53 @@ class Catalog:
             self.skipped.append(item.source.name)
             return
         self.files[key] = item
+
+    def rescan(self) -> Change:
+        """Catch up with the folder (files added, deleted or rewritten since the last scan), so
+        files dropped in while the mirror runs are served; unchanged files are not read again."""
+        if self.directory is None:
+            return Change()
+        found = _entries(self.directory)
+        if found == self._seen:
+            return Change()
+        fresh: set[str] = set()
+        for name in [n for n, sig in self._seen.items() if found.get(n) != sig]:
+            del self._seen[name]
+            self._placed.pop(name, None)
+        for name, sig in sorted(found.items()):
+            if name in self._seen:
+                continue
+            self._seen[name] = sig
+            try:
+                self._placed[name] = _place(self.directory / name)
+            except OSError as exc:  # gone since the scan, or unreadable until it changes
+                log.warning("mirror_unreadable_file", file=name, error=str(exc))
+                self._placed[name] = None
+            else:
+                fresh.add(name)
+        before = self.files
+        self._index(fresh)
+        return Change(
+            added=[item for key, item in self.files.items() if before.get(key) is not item],
+            removed=[item for key, item in before.items() if self.files.get(key) is not item],
+        )
+
+    def _index(self, fresh: set[str]) -> None:
+        """Rebuild the served files from the placed ones: a file already served keeps its path
+        against a newcomer, else the first by name wins. Say why a file is skipped only when it
+        is new, not on every rescan."""
+        self.files, self.skipped = {}, []
+        for name in sorted(self._placed, key=lambda n: (n in fresh, n)):
+            item = self._placed[name]
+            if item is None:
+                if name in fresh:
+                    log.warning("mirror_skipped_file", file=name, reason="not a NEMWeb file name")
+                self.skipped.append(name)
+            elif name in fresh or item.path.lower() not in self.files:
+                self.add(item)
+            else:
+                self.skipped.append(name)  # a known duplicate, said when it was new
+        self.skipped.sort()
 
     def folders(self) -> set[str]:
         """Every folder path (lower case): the feeds' folders, as on NEMWeb even when empty,
@@ -133,16 +208,32 @@ def _name_from_content(path: Path, content: bytes) -> NemwebFile | None:
         return None
 
 
+def _entries(directory: Path) -> dict[str, _Signature]:
+    """The folder's regular files (symlinks followed) and their signatures, from one scan."""
+    found: dict[str, _Signature] = {}
+    with os.scandir(directory) as scan:
+        for entry in scan:
+            try:
+                if entry.is_file():
+                    stat = entry.stat()
+                    found[entry.name] = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size)
+            except OSError:  # deleted between listing and stat (or a broken link)
+                continue
+    return found
+
+
 def _place(path: Path) -> MirrorFile | None:
+    """Where (and as what bytes) one file of the folder is served; None if it is not ours."""
     content = path.read_bytes()
     modified = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
-    if path.suffix.lower() in _EXTRA_SUFFIXES:
+    suffix = path.suffix.lower()
+    if suffix in _EXTRA_SUFFIXES:
         return MirrorFile(path.name, EXTRA_FOLDER, content, path, modified)
     try:
         parsed: NemwebFile | None = parse_filename(path.name)
     except FileNameError:
         parsed = None
-        if path.suffix.lower() == ".csv":
+        if suffix == ".csv":
             parsed = _name_from_content(path, content)
             if parsed is not None:
                 log.info("mirror_named_from_content", file=path.name, served_as=parsed.name)
@@ -151,7 +242,9 @@ def _place(path: Path) -> MirrorFile | None:
     folder = nemweb_folder(parsed)
     if folder is None:
         return None
-    if parsed.is_mmsdm or content.startswith(b"PK"):
+    if suffix == ".zip" and not content.startswith(b"PK"):
+        log.info("mirror_serving_bad_zip", file=path.name, size=len(content))
+    if parsed.is_mmsdm or suffix == ".zip":  # byte for byte, whatever the bytes
         name = parsed.name if parsed.is_mmsdm else parsed.zip_name
         return MirrorFile(name, folder, content, path, modified, parsed)
     inner = parsed.name.rsplit(".", 1)[0] + ".CSV"
@@ -159,13 +252,7 @@ def _place(path: Path) -> MirrorFile | None:
 
 
 def build_catalog(directory: Path) -> Catalog:
-    """Place every file of a flat folder at its NEMWeb path."""
-    catalog = Catalog()
-    for path in sorted(p for p in directory.iterdir() if p.is_file()):
-        item = _place(path)
-        if item is None:
-            log.warning("mirror_skipped_file", file=path.name, reason="not a NEMWeb file name")
-            catalog.skipped.append(path.name)
-        else:
-            catalog.add(item)
+    """Place every file of a flat folder at its NEMWeb path (`Catalog.rescan` catches up later)."""
+    catalog = Catalog(directory=directory)
+    catalog.rescan()
     return catalog
