@@ -1,21 +1,32 @@
 """`nemstream up --offline`: the whole stack as operators run it (embedded nats-server, the
-mirror over the samples, four fetchers, the writer and the aggregator as processes) delivers
-every sample interval onto the bus and into the parquet store, where the query layer reads it,
-then stops cleanly on Ctrl-C."""
+mirror over the samples, four fetchers, the writer, the aggregator, alerts and mailer as
+processes) delivers every sample interval onto the bus and into the parquet store, where the
+query layer reads it; every service answers on its own health port even with one
+NEMSTREAM_METRICS_PORT in the environment; then it stops cleanly on Ctrl-C."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
 from datetime import datetime
 from pathlib import Path
 
+import httpx
+
 from nemstream_bus import BusSettings, connect
 from nemstream_query import Query, QuerySettings
 from nemstream_store import TableReader
-from nemstream_testing import SampleSet, Stored, free_port, stream_messages, wait_until
+from nemstream_testing import (
+    SampleSet,
+    Stored,
+    free_port,
+    free_port_block,
+    stream_messages,
+    wait_until,
+)
 
 FEEDS = {"dispatch", "trading", "scada", "rooftop"}  # what the fetchers publish
 
@@ -23,12 +34,14 @@ FEEDS = {"dispatch", "trading", "scada", "rooftop"}  # what the fetchers publish
 async def test_up_offline_delivers_every_sample_interval(
     samples: SampleSet, tmp_path: Path
 ) -> None:
-    nats_port, mirror_port = free_port(), free_port()
+    nats_port, mirror_port, ports_from = free_port(), free_port(), free_port_block(8)
     env = {
         **os.environ,
         "NEMSTREAM_DATA_DIR": str(tmp_path / "data"),
         "NEMSTREAM_SAMPLES_DIR": str(samples.root),
         "NEMSTREAM_POLL_FAST_S": "0.2",
+        # one port for all in the environment: `up` must still give each service its own
+        "NEMSTREAM_METRICS_PORT": str(free_port()),
     }
     env.pop("NEMSTREAM_NATS_URL", None)
     stack = await asyncio.create_subprocess_exec(
@@ -43,6 +56,8 @@ async def test_up_offline_delivers_every_sample_interval(
         str(nats_port),
         "--mirror-port",
         str(mirror_port),
+        "--ports-from",
+        str(ports_from),
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
@@ -62,6 +77,21 @@ async def test_up_offline_delivers_every_sample_interval(
             return any(b"stack_up" in line for line in output)
 
         await wait_until(nats_up, within=60)
+        (announced,) = [json.loads(line) for line in output if b'"stack_up"' in line]
+        health = dict(announced["services"])
+        assert len(set(health.values())) == 8
+
+        async def all_ready() -> bool:
+            async with httpx.AsyncClient(timeout=2) as http:
+                for url in health.values():
+                    try:
+                        if (await http.get(url)).status_code != 200:
+                            return False
+                    except httpx.HTTPError:
+                        return False
+            return True
+
+        await wait_until(all_ready, within=90)
         bus = await connect(
             BusSettings(nats_url=f"nats://127.0.0.1:{nats_port}"), name="e2e", wait_s=10
         )
@@ -124,4 +154,5 @@ async def test_up_offline_delivers_every_sample_interval(
         assert prefix in text
     assert "stack_stopped" in text and code == 0
     assert "Traceback" not in text
+    assert "service_exited" not in text and "address already in use" not in text
     assert "sms_dry_run_mode" in text  # no Twilio credentials: alerts are logged, not sent

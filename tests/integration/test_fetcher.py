@@ -54,10 +54,10 @@ async def fetchers(
         await client.aclose()
 
 
-def expected_events(samples: SampleSet, names: list[str]) -> dict[str, tuple[str, str]]:
+def expected_events(samples: SampleSet, files: list[str]) -> dict[str, tuple[str, str]]:
     """msg id -> (subject, body JSON) straight from the parser, for comparison."""
     out = {}
-    for name in names:
+    for name in files:
         for report in iter_reports(samples.path(name)):
             feed = feed_of_report(report)
             assert feed is not None

@@ -36,15 +36,15 @@ async def test_feeds_list_and_download_the_real_files(
     async with NemwebClient(_settings(mirror)) as client:
         scada = await client.list_feed("scada")
         (entry,) = pick_new(scada, set(), feed=get_feed("scada"))
-        assert entry.name == "PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip"
+        assert entry.name == names.SCADA
         assert [e.name for e in scada if e.is_duplicate_folder] == ["DUPLICATE"]
         data = await client.download(entry)
         assert data == samples.path(entry.name).read_bytes()  # zips byte for byte
 
         rooftop = pick_new(await client.list_feed("rooftop"), set(), feed=get_feed("rooftop"))
         assert [e.name for e in rooftop] == [
-            "PUBLIC_ROOFTOP_PV_ACTUAL_SATELLITE_20230902183000_0000000396168830.zip",
-            "PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20240303200000_0000000412707330.zip",
+            names.ROOFTOP_SATELLITE,
+            names.ROOFTOP_MEASUREMENT,
         ]
 
 
@@ -53,15 +53,15 @@ async def test_plain_csv_reports_are_served_zipped(
 ) -> None:
     async with NemwebClient(_settings(mirror)) as client:
         entries = pick_new(await client.list_feed("dispatch"), set())
-        names = [e.name for e in entries]
+        served = [e.name for e in entries]
         # the 2020 report by its own name; sample_dispatchis.csv named from its content
-        assert names == [
+        assert served == [
             "PUBLIC_DISPATCHIS_202001131410_0000000317693747.zip",
             "PUBLIC_DISPATCHIS_202512270005_0000000495867501.zip",
         ]
         for entry, original in zip(
             entries,
-            ["PUBLIC_DISPATCHIS_202001131410_0000000317693747.csv", "sample_dispatchis.csv"],
+            [names.DISPATCHIS_2020, names.DISPATCHIS_2025],
             strict=True,
         ):
             data = await client.download(entry)
@@ -86,7 +86,7 @@ async def test_history_folders(mirror: RunningMirror) -> None:
         archive = await client.list_feed("dispatch", Area.ARCHIVE)
         assert archive == []  # no ARCHIVE day zips among the samples
         extras = {e.name for e in await client.list_url("/files/")}
-        assert {"old.xls", "stations.json", "NEM-Registration-and-Exemption-List.xlsx"} <= extras
+        assert {names.REGISTRATION_LIST_XLS, names.STATIONS_JSON, names.REGISTRATION_LIST} <= extras
 
 
 async def test_http_details(mirror: RunningMirror) -> None:
@@ -140,10 +140,10 @@ async def test_release_mode_shows_files_one_at_a_time(samples: SampleSet) -> Non
         for _ in range(status["pending"]):
             released.append((await http.post("/_mirror/release")).json()["released"])
         assert (await http.post("/_mirror/release")).status_code == 404
-        names = [path.rsplit("/", 1)[1] for path in released]
-        stamps = [parse_filename(n).stamp for n in names]
+        served = [path.rsplit("/", 1)[1] for path in released]
+        stamps = [parse_filename(n).stamp for n in served]
         assert stamps == sorted(stamps)
-        assert names[0] == "PUBLIC_DISPATCHIS_202001131410_0000000317693747.zip"
+        assert served[0] == "PUBLIC_DISPATCHIS_202001131410_0000000317693747.zip"
         dispatch = pick_new(await client.list_feed("dispatch"), set())
         assert len(dispatch) == 2
 
@@ -154,10 +154,7 @@ async def test_unreleased_files_are_not_found(samples: SampleSet) -> None:
         NemwebClient(_settings(mirror)) as client,
     ):
         with pytest.raises(NemwebHTTPError) as caught:
-            await client.download(
-                "/Reports/CURRENT/TradingIS_Reports/"
-                "PUBLIC_TRADINGIS_202403031335_0000000412683134.zip"
-            )
+            await client.download("/Reports/CURRENT/TradingIS_Reports/" + names.TRADINGIS)
         assert caught.value.status == 404
 
 
@@ -167,12 +164,12 @@ async def test_sample_download_for_fresh_clones(mirror: RunningMirror, tmp_path:
     written = await download_current(
         tmp_path,
         _settings(mirror),
-        registration_list="/files/NEM-Registration-and-Exemption-List.xlsx",
+        registration_list="/files/" + names.REGISTRATION_LIST,
     )
-    names = sorted(p.name for p in written)
-    assert "PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip" in names
-    assert "NEM-Registration-and-Exemption-List.xlsx" in names
-    assert len(names) == 7  # 2 dispatch, 1 trading, 1 scada, 2 rooftop, the list
+    got = sorted(p.name for p in written)
+    assert names.SCADA in got
+    assert names.REGISTRATION_LIST in got
+    assert len(got) == 7  # 2 dispatch, 1 trading, 1 scada, 2 rooftop, the list
     for path in written:
         if path.suffix == ".zip":
             assert read_report(path).tables

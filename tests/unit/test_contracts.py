@@ -16,6 +16,8 @@ from nemstream_contracts import (
     DISPATCH_PRICE,
     SUBJECTS,
     DispatchPrice,
+    RooftopActual,
+    TradingPrice,
     UnitScada,
     decode,
     message_id,
@@ -140,11 +142,49 @@ def _price(**overrides: object) -> dict[str, object]:
         {"rows": [{"regionid": "NSW1", "intervention": 2, "rrp": 1.0}]},
         {"schema_version": 2},
         {"surprise": 1},
+        {"rows": [{"regionid": "XYZ1", "intervention": 0, "rrp": 1.0}]},  # not a NEM region
+        {"interval": "2020-03-01T00:52:00+10:00"},  # off the 5-minute grid
+        {"interval": "2020-03-01T00:05:30+10:00"},  # seconds
+        {  # one key twice with different prices
+            "rows": [
+                {"regionid": "NSW1", "intervention": 0, "rrp": 33.5},
+                {"regionid": "NSW1", "intervention": 0, "rrp": 34.5},
+            ]
+        },
     ],
 )
 def test_invalid_messages_are_refused(bad: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         DispatchPrice.model_validate(_price(**bad))
+
+
+def test_exact_repeats_pass_the_contract_and_are_dropped_by_unique_rows() -> None:
+    row = {"regionid": "NSW1", "intervention": 0, "rrp": 33.5}
+    pricing, intervention = row, {**row, "intervention": 1}
+    message = DispatchPrice.model_validate(_price(rows=[pricing, intervention, pricing]))
+    rows, repeated = message.unique_rows()
+    assert repeated == 1 and [r.intervention for r in rows] == [0, 1]
+
+
+def test_each_subject_has_its_interval_grid() -> None:
+    half_hour = "2025-12-27T00:30:00+10:00"
+    trading = {
+        "feed": "trading",
+        "source_file": "f.zip",
+        "rows": [{"regionid": "NSW1", "rrp": 33.5}],
+    }
+    TradingPrice.model_validate({**trading, "interval": half_hour, "interval_minutes": 30})
+    with pytest.raises(ValidationError, match="30-minute grid"):
+        TradingPrice.model_validate(
+            {**trading, "interval": "2020-01-01T00:05:00+10:00", "interval_minutes": 30}
+        )
+    rooftop = {"feed": "rooftop", "source_file": "f.zip", "type": "MEASUREMENT"}
+    row = {"regionid": "QLDN", "power": 1.0, "is_subregion": True}
+    RooftopActual.model_validate({**rooftop, "interval": half_hour, "rows": [row]})
+    with pytest.raises(ValidationError, match="30-minute grid"):
+        RooftopActual.model_validate(
+            {**rooftop, "interval": "2025-12-27T00:35:00+10:00", "rows": [row]}
+        )
 
 
 def test_utc_intervals_are_normalised_to_nem_time() -> None:

@@ -44,23 +44,23 @@ from nemstream_mms import (
     _reader,
     read_csv_bytes,
 )
-from nemstream_testing import SampleSet
+from nemstream_testing import SampleSet, names
 
 SOURCES = [
-    "PUBLIC_DVD_DUDETAILSUMMARY_201706010000.CSV",  # dates, empty trailing fields
-    "PUBLIC_DVD_DUDETAIL_201706010000.CSV",  # dates, integers, text
-    "PUBLIC_DVD_STATION_201706010000.CSV",  # escaped quotes, commas inside quotes
-    "PUBLIC_DVD_TRADINGINTERCONNECT_201706010000.CSV",
-    "sample_dispatchis.csv",  # 7 tables of a live file
-    "PUBLIC_DISPATCHIS_202001131410_0000000317693747.csv",
+    names.DVD_DUDETAILSUMMARY,  # dates, empty trailing fields
+    names.DVD_DUDETAIL,  # dates, integers, text
+    names.DVD_STATION,  # escaped quotes, commas inside quotes
+    names.DVD_TRADINGINTERCONNECT,
+    names.DISPATCHIS_2025,  # 7 tables of a live file
+    names.DISPATCHIS_2020,
     "forecasts/PUBLIC_P5MIN_201905160000_20190515235537.zip",  # uncatalogued timestamps
-    "history/PUBLIC_DVD_TRADINGREGIONSUM_201706010000.CSV",  # many inferred numeric columns
-    "other/CO2EII_AVAILABLE_GENERATORS_2017_43_20171103104827.CSV",  # an unknown table
+    names.TRADINGREGIONSUM_2017,  # many inferred numeric columns
+    names.CO2EII_GENERATORS,  # an unknown table
 ]
 LARGE = [  # single-table files over the polars threshold as a whole
-    "PUBLIC_DVD_DUDETAILSUMMARY_201706010000.CSV",
-    "PUBLIC_DVD_DUDETAIL_201706010000.CSV",
-    "PUBLIC_DVD_TRADINGINTERCONNECT_201706010000.CSV",
+    names.DVD_DUDETAILSUMMARY,
+    names.DVD_DUDETAIL,
+    names.DVD_TRADINGINTERCONNECT,
 ]
 PATHS = ("python rows", "python series", "polars", "careful")
 STYLES = ("as written", "date only", "fraction", "mixed", "quoted empties")
@@ -368,7 +368,7 @@ ODD_TIMESTAMPS = [
 def test_odd_timestamps_read_alike_on_every_path(samples: SampleSet, odd: str) -> None:
     """Timestamps polars and Python might read differently: one in a real block (its other
     rows as AEMO wrote them) is read, or rejected with the same line, on every path."""
-    source = _load(samples, "PUBLIC_DVD_DUDETAIL_201706010000.CSV")
+    source = _load(samples, names.DVD_DUDETAIL)
     ((i_row, rows),) = source.blocks
     picked = list(rows[:300])
     fields = _fields(picked[150])

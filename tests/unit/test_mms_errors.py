@@ -26,10 +26,10 @@ from nemstream_mms import (
     read_report,
     views,
 )
-from nemstream_testing import SampleSet
+from nemstream_testing import SampleSet, names
 
-DISPATCHIS = "sample_dispatchis.csv"  # 985 lines; DISPATCH,PRICE I row on line 85, D rows 86-90
-TRADINGIS = "PUBLIC_TRADINGIS_202403031335_0000000412683134.zip"
+DISPATCHIS = names.DISPATCHIS_2025  # 985 lines; DISPATCH,PRICE I row on line 85, D rows 86-90
+TRADINGIS = names.TRADINGIS
 PRICE = TableKey("DISPATCH", "PRICE", 5)
 
 
@@ -63,7 +63,7 @@ def test_corrupt_zip_member_is_a_container_error(samples: SampleSet) -> None:
 
 
 def test_empty_file_and_empty_zip(tmp_path: Path) -> None:
-    empty = tmp_path / "PUBLIC_DISPATCHIS_202001131410_0000000317693747.csv"
+    empty = tmp_path / names.DISPATCHIS_2020
     empty.write_bytes(b"")
     with pytest.raises(EmptyReportError, match="empty file"):
         read_report(empty)
@@ -115,7 +115,7 @@ def test_footer_count_mismatch_is_a_warning_with_all_the_data(dispatchis: bytes)
     [
         (DISPATCHIS, 876, TableKey("DISPATCH", "CONSTRAINT", 5)),
         (
-            "PUBLIC_DVD_DUDETAILSUMMARY_201706010000.CSV",  # one large block: polars' path
+            names.DVD_DUDETAILSUMMARY,  # one large block: polars' path
             8353,
             TableKey("PARTICIPANT_REGISTRATION", "DUDETAILSUMMARY", 4),
         ),
@@ -196,7 +196,7 @@ def test_bad_timestamp_names_the_line(dispatchis: bytes) -> None:
 
 
 def test_bad_value_in_a_large_table_names_the_line(samples: SampleSet) -> None:
-    archive = samples.path("PUBLIC_DVD_ROOFTOP_PV_ACTUAL_201912010000.zip").read_bytes()
+    archive = samples.path(names.ROOFTOP_MONTH).read_bytes()
     with zipfile.ZipFile(io.BytesIO(archive)) as zf:
         (member,) = zf.namelist()
         lines = zf.read(member).split(b"\r\n")
@@ -289,7 +289,7 @@ def test_frames_are_polars(dispatchis: bytes) -> None:
 
 
 def test_text_that_is_not_utf8_is_read_as_windows_1252(samples: SampleSet) -> None:
-    data = samples.path("PUBLIC_DVD_STATION_201706010000.CSV").read_bytes()
+    data = samples.path(names.DVD_STATION).read_bytes()
     edited = data.replace(b"Callide Power Station", b"Callid\xe9 Power Station", 1)
     report = read_report(edited, name="station.csv")
     stations = report.table("PARTICIPANT_REGISTRATION", "STATION")
@@ -306,11 +306,7 @@ def test_byte_order_mark_is_ignored(dispatchis: bytes) -> None:
 def test_zip_claiming_an_unsupported_version(samples: SampleSet) -> None:
     # found by the property tests: one flipped byte in the central directory's "version
     # needed" field made zipfile raise NotImplementedError from its constructor
-    data = bytearray(
-        samples.path(
-            "PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20240303200000_0000000412707330.zip"
-        ).read_bytes()
-    )
+    data = bytearray(samples.path(names.ROOFTOP_MEASUREMENT).read_bytes())
     data[341:342] = b"@"
     with pytest.raises(CorruptContainerError):
         read_report(bytes(data), name="x.zip")

@@ -9,10 +9,10 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from nemstream_mms import TableKey, merge_reports, read_report, views
-from nemstream_testing import SampleSet
+from nemstream_testing import SampleSet, names
 
-DISPATCHIS = "sample_dispatchis.csv"
-TRADINGIS = "PUBLIC_TRADINGIS_202403031335_0000000412683134.zip"
+DISPATCHIS = names.DISPATCHIS_2025
+TRADINGIS = names.TRADINGIS
 
 
 def test_tables_are_chosen_by_name_and_subtype_together(samples: SampleSet) -> None:
@@ -87,8 +87,8 @@ def test_both_runs_are_kept_and_prices_use_intervention_zero(samples: SampleSet)
 @pytest.mark.parametrize(
     "name",
     [
-        "PUBLIC_DVD_ROOFTOP_PV_ACTUAL_201912010000.zip",
-        "PUBLIC_ROOFTOP_PV_ACTUAL_SATELLITE_20230902183000_0000000396168830.zip",
+        names.ROOFTOP_MONTH,
+        names.ROOFTOP_SATELLITE,
     ],
 )
 def test_rooftop_subregions_are_never_summed_into_region_totals(
@@ -131,7 +131,7 @@ def test_five_minute_settlement_start(samples: SampleSet) -> None:
     assert recent.select(views.trading_interval_minutes_expr())[
         "interval_minutes"
     ].unique().to_list() == [5]
-    old = read_report(samples.path("PUBLIC_DVD_TRADINGINTERCONNECT_201706010000.CSV")).table(
+    old = read_report(samples.path(names.DVD_TRADINGINTERCONNECT)).table(
         "TRADING", "INTERCONNECTORRES"
     )
     steps = old["SETTLEMENTDATE"].unique().sort().diff().drop_nulls().unique().to_list()

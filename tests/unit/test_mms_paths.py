@@ -10,15 +10,15 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from nemstream_mms import _blocks, iter_reports, read_report, views
-from nemstream_testing import SampleSet
+from nemstream_testing import SampleSet, names
 
 SAMPLES = [
-    "sample_dispatchis.csv",
-    "PUBLIC_DISPATCHIS_202001131410_0000000317693747.csv",
-    "PUBLIC_DVD_STATION_201706010000.CSV",
-    "PUBLIC_DVD_DUDETAIL_201706010000.CSV",
-    "PUBLIC_DVD_TRADINGINTERCONNECT_201706010000.CSV",
-    "PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip",
+    names.DISPATCHIS_2025,
+    names.DISPATCHIS_2020,
+    names.DVD_STATION,
+    names.DVD_DUDETAIL,
+    names.DVD_TRADINGINTERCONNECT,
+    names.SCADA,
 ]
 
 
@@ -49,7 +49,7 @@ def test_python_series_and_polars_paths_agree(
 
 
 def test_careful_path_agrees_when_rows_span_lines(samples: SampleSet) -> None:
-    data = samples.path("PUBLIC_DVD_STATION_201706010000.CSV").read_bytes()
+    data = samples.path(names.DVD_STATION).read_bytes()
     baseline = read_report(data).table("PARTICIPANT_REGISTRATION", "STATION")
     # a quoted field holding a line break and a comma forces the row-by-row reader
     first = baseline["STATIONNAME"][0]
@@ -62,23 +62,20 @@ def test_careful_path_agrees_when_rows_span_lines(samples: SampleSet) -> None:
     assert_frame_equal(stations[1:], baseline[1:])
 
 
-def _day_archive(samples: SampleSet, names: list[str]) -> bytes:
+def _day_archive(samples: SampleSet, files: list[str]) -> bytes:
     """A zip of real 5-minute zips, as NEMWeb's ARCHIVE folders hold them (built at test time)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
-        for name in names:
+        for name in files:
             archive.writestr(name, samples.path(name).read_bytes())
     return buffer.getvalue()
 
 
 def test_archive_zip_of_zips(samples: SampleSet) -> None:
-    names = [
-        "PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20240303200000_0000000412707330.zip",
-        "PUBLIC_ROOFTOP_PV_ACTUAL_SATELLITE_20230902183000_0000000396168830.zip",
-    ]
-    archive = _day_archive(samples, names)
+    inner = [names.ROOFTOP_MEASUREMENT, names.ROOFTOP_SATELLITE]
+    archive = _day_archive(samples, inner)
     members = list(iter_reports(archive, name="PUBLIC_ROOFTOP_PV_ACTUAL_20240303.zip"))
-    assert [m.name.split("!")[1] for m in members] == names
+    assert [m.name.split("!")[1] for m in members] == inner
     merged = read_report(archive, name="PUBLIC_ROOFTOP_PV_ACTUAL_20240303.zip")
     rooftop = views.rooftop_actual(merged)
     assert rooftop.height == 20

@@ -13,17 +13,17 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from nemstream_mms import MmsError, iter_reports, read_report, summarise, views
-from nemstream_testing import SampleSet
+from nemstream_testing import SampleSet, names
 
 SMALL = [
-    "sample_dispatchis.csv",
-    "PUBLIC_DISPATCHIS_202001131410_0000000317693747.csv",
-    "PUBLIC_TRADINGIS_202403031335_0000000412683134.zip",
-    "PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip",
-    "PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20240303200000_0000000412707330.zip",
-    "PUBLIC_DVD_STATION_201706010000.CSV",
+    names.DISPATCHIS_2025,
+    names.DISPATCHIS_2020,
+    names.TRADINGIS,
+    names.SCADA,
+    names.ROOFTOP_MEASUREMENT,
+    names.DVD_STATION,
 ]
-LARGE = "PUBLIC_DVD_DUDETAIL_201706010000.CSV"  # over the polars threshold: the big-block path
+LARGE = names.DVD_DUDETAIL  # over the polars threshold: the big-block path
 
 SETTINGS = settings(
     max_examples=120,

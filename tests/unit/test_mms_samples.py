@@ -9,11 +9,11 @@ import polars as pl
 import pytest
 
 from nemstream_mms import MmsReport, TableKey, WarningCode, read_report, views
-from nemstream_testing import SampleSet, find_samples_dir
+from nemstream_testing import SampleSet, find_samples_dir, names
 
 # (file) -> {table key: D rows}, as counted from the I rows (SOURCES.md in the samples folder).
 EXPECTED_ROWS: dict[str, dict[str, int]] = {
-    "sample_dispatchis.csv": {
+    names.DISPATCHIS_2025: {
         "DISPATCH,CASE_SOLUTION,2": 1,
         "DISPATCH,LOCAL_PRICE,1": 80,
         "DISPATCH,PRICE,5": 5,
@@ -22,7 +22,7 @@ EXPECTED_ROWS: dict[str, dict[str, int]] = {
         "DISPATCH,CONSTRAINT,5": 876,
         "DISPATCH,INTERCONNECTION,1": 3,
     },
-    "PUBLIC_DISPATCHIS_202001131410_0000000317693747.csv": {
+    names.DISPATCHIS_2020: {
         "DISPATCH,CASE_SOLUTION,2": 1,
         "DISPATCH,LOCAL_PRICE,1": 2,
         "DISPATCH,PRICE,4": 5,
@@ -31,25 +31,19 @@ EXPECTED_ROWS: dict[str, dict[str, int]] = {
         "DISPATCH,CONSTRAINT,5": 741,
         "DISPATCH,INTERCONNECTION,1": 3,
     },
-    "PUBLIC_TRADINGIS_202403031335_0000000412683134.zip": {
+    names.TRADINGIS: {
         "TRADING,INTERCONNECTORRES,2": 6,
         "TRADING,PRICE,3": 5,
     },
-    "PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip": {"DISPATCH,UNIT_SCADA,1": 390},
-    "PUBLIC_ROOFTOP_PV_ACTUAL_MEASUREMENT_20240303200000_0000000412707330.zip": {
-        "ROOFTOP,ACTUAL,2": 10
-    },
-    "PUBLIC_ROOFTOP_PV_ACTUAL_SATELLITE_20230902183000_0000000396168830.zip": {
-        "ROOFTOP,ACTUAL,2": 10
-    },
-    "PUBLIC_DVD_DUDETAILSUMMARY_201706010000.CSV": {
-        "PARTICIPANT_REGISTRATION,DUDETAILSUMMARY,4": 8353
-    },
-    "PUBLIC_DVD_DUDETAIL_201706010000.CSV": {"PARTICIPANT_REGISTRATION,DUDETAIL,3": 3082},
-    "PUBLIC_DVD_STATION_201706010000.CSV": {"PARTICIPANT_REGISTRATION,STATION,1": 315},
-    "PUBLIC_DVD_ROOFTOP_PV_ACTUAL_201912010000.zip": {"ROOFTOP,ACTUAL,2": 30720},
-    "PUBLIC_DVD_TRADINGINTERCONNECT_201706010000.CSV": {"TRADING,INTERCONNECTORRES,2": 8640},
-    "PUBLIC_ARCHIVE%23DISPATCHPRICE%23FILE01%23202603010000.zip": {"DISPATCH,PRICE,5": 2880},
+    names.SCADA: {"DISPATCH,UNIT_SCADA,1": 390},
+    names.ROOFTOP_MEASUREMENT: {"ROOFTOP,ACTUAL,2": 10},
+    names.ROOFTOP_SATELLITE: {"ROOFTOP,ACTUAL,2": 10},
+    names.DVD_DUDETAILSUMMARY: {"PARTICIPANT_REGISTRATION,DUDETAILSUMMARY,4": 8353},
+    names.DVD_DUDETAIL: {"PARTICIPANT_REGISTRATION,DUDETAIL,3": 3082},
+    names.DVD_STATION: {"PARTICIPANT_REGISTRATION,STATION,1": 315},
+    names.ROOFTOP_MONTH: {"ROOFTOP,ACTUAL,2": 30720},
+    names.DVD_TRADINGINTERCONNECT: {"TRADING,INTERCONNECTORRES,2": 8640},
+    names.PRICE_ARCHIVE: {"DISPATCH,PRICE,5": 2880},
 }
 
 _NOT_MMS = {".md", ".html", ".json", ".xls", ".xlsx"}
@@ -92,7 +86,7 @@ def test_every_sample_reads_with_all_tables_typed(samples: SampleSet, name: str)
 
 
 def test_dispatchis_2025_prices_and_region_summary(samples: SampleSet) -> None:
-    report = _read(samples, "sample_dispatchis.csv")
+    report = _read(samples, names.DISPATCHIS_2025)
     assert report.header is not None
     assert report.header.report_type == "DISPATCHIS"
     assert report.header.report_id == "0000000495867501"
@@ -122,7 +116,7 @@ def test_dispatchis_2025_prices_and_region_summary(samples: SampleSet) -> None:
 
 
 def test_dispatchis_2020_older_table_versions(samples: SampleSet) -> None:
-    report = _read(samples, "PUBLIC_DISPATCHIS_202001131410_0000000317693747.csv")
+    report = _read(samples, names.DISPATCHIS_2020)
     prices = views.dispatch_price(report)
     assert prices["rrp"].min() == 32.47971
     assert prices["rrp"].max() == 48.0
@@ -134,7 +128,7 @@ def test_dispatchis_2020_older_table_versions(samples: SampleSet) -> None:
 
 
 def test_tradingis_five_minute_prices(samples: SampleSet) -> None:
-    report = _read(samples, "PUBLIC_TRADINGIS_202403031335_0000000412683134.zip")
+    report = _read(samples, names.TRADINGIS)
     prices = views.trading_price(report)
     rrp = dict(zip(prices["regionid"], prices["rrp"], strict=True))
     assert rrp == {"SA1": -63.45, "NSW1": 77.06, "QLD1": 86.0, "TAS1": -40.01, "VIC1": -67.1}
@@ -146,7 +140,7 @@ def test_tradingis_five_minute_prices(samples: SampleSet) -> None:
 
 
 def test_unit_scada_keeps_negative_values(samples: SampleSet) -> None:
-    report = _read(samples, "PUBLIC_DISPATCHSCADA_202109021255_0000000348376188.zip")
+    report = _read(samples, names.SCADA)
     scada = views.unit_scada(report)
     assert scada.height == 390
     assert scada.filter(pl.col("duid") == "BARCSF1")["scadavalue"].item() == 5.0
@@ -156,7 +150,7 @@ def test_unit_scada_keeps_negative_values(samples: SampleSet) -> None:
 
 
 def test_monthly_rooftop_archive(samples: SampleSet) -> None:
-    report = _read(samples, "PUBLIC_DVD_ROOFTOP_PV_ACTUAL_201912010000.zip")
+    report = _read(samples, names.ROOFTOP_MONTH)
     rooftop = views.rooftop_actual(report)
     assert rooftop.group_by("type").len().sort("type").rows() == [
         ("MEASUREMENT", 15360),
@@ -168,7 +162,7 @@ def test_monthly_rooftop_archive(samples: SampleSet) -> None:
 
 
 def test_monthly_trading_interconnect_is_half_hourly(samples: SampleSet) -> None:
-    report = _read(samples, "PUBLIC_DVD_TRADINGINTERCONNECT_201706010000.CSV")
+    report = _read(samples, names.DVD_TRADINGINTERCONNECT)
     key = TableKey("TRADING", "INTERCONNECTORRES", 2)
     frame = report.tables[key]
     assert (frame["PERIODID"].min(), frame["PERIODID"].max()) == (1, 48)
@@ -176,7 +170,7 @@ def test_monthly_trading_interconnect_is_half_hourly(samples: SampleSet) -> None
 
 
 def test_filtered_monthly_price_archive_reads_despite_its_footer(samples: SampleSet) -> None:
-    name = "PUBLIC_ARCHIVE%23DISPATCHPRICE%23FILE01%23202603010000.zip"
+    name = names.PRICE_ARCHIVE
     report = _read(samples, name)
     prices = views.dispatch_price(report)
     assert prices.height == 2880
@@ -192,7 +186,7 @@ def test_filtered_monthly_price_archive_reads_despite_its_footer(samples: Sample
 
 
 def test_registration_tables(samples: SampleSet) -> None:
-    summary = _read(samples, "PUBLIC_DVD_DUDETAILSUMMARY_201706010000.CSV").table(
+    summary = _read(samples, names.DVD_DUDETAILSUMMARY).table(
         "PARTICIPANT_REGISTRATION", "DUDETAILSUMMARY"
     )
     assert summary.schema["START_DATE"] == pl.Datetime("us")
@@ -205,18 +199,16 @@ def test_registration_tables(samples: SampleSet) -> None:
         "VIC1",
         "SNOWY1",
     }
-    stations = _read(samples, "PUBLIC_DVD_STATION_201706010000.CSV").table(
-        "PARTICIPANT_REGISTRATION", "STATION"
-    )
+    stations = _read(samples, names.DVD_STATION).table("PARTICIPANT_REGISTRATION", "STATION")
     assert stations["STATIONID"].n_unique() == 315
 
 
 def test_any_case_of_extension_and_name(samples: SampleSet, tmp_path: Path) -> None:
-    source = samples.path("PUBLIC_TRADINGIS_202403031335_0000000412683134.zip")
+    source = samples.path(names.TRADINGIS)
     odd = tmp_path / "tradingis.ZiP"
     odd.write_bytes(source.read_bytes())
     assert views.trading_price(read_report(odd)).height == 5
-    csv = samples.path("PUBLIC_DISPATCHIS_202001131410_0000000317693747.csv")
+    csv = samples.path(names.DISPATCHIS_2020)
     upper = tmp_path / "X.CSV"
     upper.write_bytes(csv.read_bytes())
     assert views.dispatch_price(read_report(upper)).height == 5

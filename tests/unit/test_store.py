@@ -41,9 +41,9 @@ MONTHLY = names.PRICE_ARCHIVE
 SCADA = names.SCADA
 
 
-def units_of(samples: SampleSet, names: list[str]) -> list[Unit]:
+def units_of(samples: SampleSet, files: list[str]) -> list[Unit]:
     out = []
-    for name in names:  # every real event of the files, as the fetcher publishes them
+    for name in files:  # every real event of the files, as the fetcher publishes them
         for report in iter_reports(samples.path(name)):
             feed = feed_of_report(report)
             assert feed is not None

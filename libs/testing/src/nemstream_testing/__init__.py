@@ -3,7 +3,7 @@ and loopback servers for tests."""
 
 from nemstream_testing import names
 from nemstream_testing.metrics import metric
-from nemstream_testing.net import free_port
+from nemstream_testing.net import free_port, free_port_block
 from nemstream_testing.samples import (
     SAMPLES_ENV,
     SampleSet,
@@ -28,6 +28,7 @@ __all__ = [
     "consumer_drained",
     "find_samples_dir",
     "free_port",
+    "free_port_block",
     "metric",
     "names",
     "publish_all",
