@@ -17,7 +17,7 @@ from nemstream_bus import Bus
 from nemstream_contracts import DISPATCH_PRICE_30MIN, SCADA_UNIT_30MIN
 from nemstream_fetcher import Event, replay, report_events
 from nemstream_mms import iter_reports, read_report, views
-from nemstream_testing import SampleSet, Stored, names, stream_messages, wait_until
+from nemstream_testing import SampleSet, Stored, names, running, stream_messages, wait_until
 
 MONTHLY = names.PRICE_ARCHIVE
 
@@ -34,13 +34,8 @@ async def thirty(bus: Bus, subject: str = DISPATCH_PRICE_30MIN) -> list[Stored]:
 
 @pytest.fixture
 async def aggregator(bus: Bus) -> AsyncIterator[Aggregator]:
-    running = Aggregator(settings(), bus)
-    task = asyncio.create_task(running.run())
-    try:
-        yield running
-    finally:
-        running.loop.stop.set()
-        await task
+    async with running(Aggregator(settings(), bus)) as component:
+        yield component
 
 
 def test_half_hour_windows_are_interval_ending() -> None:

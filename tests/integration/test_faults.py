@@ -15,10 +15,9 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import BinaryIO
 
 import httpx
 import pytest
@@ -34,26 +33,21 @@ from nemstream_testing import (
     metric,
     names,
     publish_all,
+    running,
     stream_messages,
     wait_until,
 )
 from nemstream_writer import Writer
 from tests.integration.fetch_support import nemweb, settings
-from tests.integration.store_support import duplicated_keys, events, rows, writer_settings
+from tests.integration.store_support import (
+    duplicated_keys,
+    events,
+    rows,
+    writer_process,
+    writer_settings,
+)
 
 pytestmark = pytest.mark.faults
-
-
-@contextlib.asynccontextmanager
-async def running_writer(bus: Bus, tmp_path: Path) -> AsyncIterator[Writer]:
-    """The writer in this event loop for a block."""
-    writer = Writer(writer_settings(tmp_path), bus)
-    task = asyncio.create_task(writer.run())
-    try:
-        yield writer
-    finally:
-        writer.loop.stop.set()
-        await task
 
 
 async def dead_letters(bus: Bus, durable: str) -> list[dict[str, object]]:
@@ -99,7 +93,7 @@ async def test_a_d_row_written_twice_is_stored_once(
     before = metric("nemstream_fetch_rows_repeated_total", feed="dispatch")
     assert await _fetch_once(folder, bus, tmp_path) == 1
     repeated = metric("nemstream_fetch_rows_repeated_total", feed="dispatch") - before
-    async with running_writer(bus, tmp_path) as writer:
+    async with running(Writer(writer_settings(tmp_path), bus)) as writer:
 
         async def stored() -> bool:
             return rows(writer.settings.store_dir, "prices5").height > 0
@@ -128,7 +122,7 @@ async def test_messages_repeating_a_key_store_it_once_or_are_refused(
     before = metric("nemstream_store_rows_repeated_total", table="prices5")
     await bus.publish(DISPATCH_PRICE, json.dumps(exact).encode(), msg_id="exact")
     await bus.publish(DISPATCH_PRICE, json.dumps(conflicting).encode(), msg_id="conflicting")
-    async with running_writer(bus, tmp_path) as writer:
+    async with running(Writer(writer_settings(tmp_path), bus)) as writer:
 
         async def handled() -> bool:
             return len(await dead_letters(bus, "writer")) == 1 and writer.loop.handled == 1
@@ -186,36 +180,17 @@ async def _ready(port: int) -> tuple[int, dict[str, object]]:
         return response.status_code, response.json()
 
 
-async def _writer_process(
-    nats: NatsServer, data: Path, log: Path, **env: str
-) -> asyncio.subprocess.Process:
-    with log.open("ab") as sink:  # the child keeps its own copy of the descriptor
-        return await _spawn_writer(nats, data, sink, env)
+async def _wait_ready(port: int) -> float:
+    """Seconds until a service's /readyz answers 200."""
+    began = time.monotonic()
 
+    async def up() -> bool:
+        with contextlib.suppress(httpx.HTTPError):
+            return (await _ready(port))[0] == 200
+        return False
 
-async def _spawn_writer(
-    nats: NatsServer, data: Path, sink: BinaryIO, env: dict[str, str]
-) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "nemstream_writer",
-        env={
-            **os.environ,
-            "NEMSTREAM_NATS_URL": nats.url,
-            "NEMSTREAM_DATA_DIR": str(data),
-            "NEMSTREAM_METRICS_PORT": "-1",
-            "NEMSTREAM_WRITER_FLUSH_S": "0.2",
-            "NEMSTREAM_WRITER_BATCH": "100",
-            "NEMSTREAM_LOG_FORMAT": "json",
-            "NEMSTREAM_SAMPLES_DIR": str(data / "no-registry-inputs"),
-            "NEMSTREAM_REGISTRY_URL": "http://127.0.0.1:9/unreachable.xlsx",
-            "NEMSTREAM_REGISTRY_TIMEOUT": "2",
-            **env,
-        },
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=sink,
-    )
+    await wait_until(up, within=30)
+    return time.monotonic() - began
 
 
 async def test_a_full_disk_is_an_unwritable_store_and_recovers(
@@ -223,16 +198,12 @@ async def test_a_full_disk_is_an_unwritable_store_and_recovers(
 ) -> None:
     month = events(samples, [names.PRICE_ARCHIVE])  # 1,440 intervals, 2 regions
     port, log = free_port(), tmp_path / "writer.log"
-    writer = await _writer_process(nats_server, small_disk, log, NEMSTREAM_METRICS_PORT=str(port))
+    writer = await writer_process(
+        nats_server, small_disk, log=log, NEMSTREAM_METRICS_PORT=str(port)
+    )
     store = small_disk / "store"
     try:
-
-        async def up() -> bool:
-            with contextlib.suppress(httpx.HTTPError):
-                return (await _ready(port))[0] == 200
-            return False
-
-        await wait_until(up, within=30)
+        await _wait_ready(port)
         await publish_all(bus, month[:50])
 
         async def first_stored() -> bool:
@@ -401,7 +372,7 @@ async def test_an_interval_off_its_grid_is_refused(
     body = json.loads(price.message.model_dump_json())
     body["interval"] = "2020-03-01T00:52:00+10:00"
     await bus.publish(DISPATCH_PRICE, json.dumps(body).encode(), msg_id="off-grid")
-    async with running_writer(bus, tmp_path) as writer:
+    async with running(Writer(writer_settings(tmp_path), bus)) as writer:
 
         async def refused() -> bool:
             return len(await dead_letters(bus, "writer")) == 1
@@ -421,19 +392,11 @@ async def test_a_second_writer_exits_at_once_naming_the_first(
     data = tmp_path / "data"
     first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
     port = free_port()
-    first = await _writer_process(nats_server, data, first_log, NEMSTREAM_METRICS_PORT=str(port))
+    first = await writer_process(nats_server, data, log=first_log, NEMSTREAM_METRICS_PORT=str(port))
     try:
-
-        async def up() -> bool:
-            with contextlib.suppress(httpx.HTTPError):
-                return (await _ready(port))[0] == 200
-            return False
-
-        began = time.monotonic()
-        await wait_until(up, within=30)
-        ready_s = time.monotonic() - began
+        ready_s = await _wait_ready(port)
         started = time.monotonic()
-        second = await _writer_process(nats_server, data, second_log)
+        second = await writer_process(nats_server, data, log=second_log)
         code = await asyncio.wait_for(second.wait(), 30)
         exit_s = time.monotonic() - started
     finally:
@@ -458,7 +421,7 @@ async def test_a_second_writer_exits_at_once_naming_the_first(
 
     await wait_until(remembered, within=30)
     third_log = tmp_path / "third.log"
-    third = await _writer_process(nats_server, data, third_log)
+    third = await writer_process(nats_server, data, log=third_log)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(third.wait(), 5)
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import sys
 from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
@@ -18,9 +16,9 @@ import pytest
 from nemstream_bus import DEAD_LETTER_STREAM, Bus, NatsServer
 from nemstream_query import Query, QuerySettings
 from nemstream_store import TABLES, TableReader
-from nemstream_testing import SampleSet, metric, names, publish_all, wait_until
+from nemstream_testing import SampleSet, metric, names, publish_all, running, wait_until
 from nemstream_writer import Writer
-from tests.integration.store_support import events, rows, writer_settings
+from tests.integration.store_support import events, rows, writer_process, writer_settings
 
 FILES = [
     names.DISPATCHIS_2025,
@@ -34,13 +32,8 @@ MONTHLY = names.PRICE_ARCHIVE
 
 @pytest.fixture
 async def writer(bus: Bus, tmp_path: Path) -> AsyncIterator[Writer]:
-    running = Writer(writer_settings(tmp_path), bus)
-    task = asyncio.create_task(running.run())
-    try:
-        yield running
-    finally:
-        running.loop.stop.set()
-        await task
+    async with running(Writer(writer_settings(tmp_path), bus)) as component:
+        yield component
 
 
 async def test_events_land_once_with_duplicates_and_out_of_order(
@@ -113,28 +106,6 @@ async def test_unwritable_store_naks_alarms_and_recovers(
     await wait_until(recovered, within=30)
 
 
-async def _writer_process(nats: NatsServer, data: Path, **env: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "nemstream_writer",
-        env={
-            **os.environ,
-            "NEMSTREAM_NATS_URL": nats.url,
-            "NEMSTREAM_DATA_DIR": str(data),
-            "NEMSTREAM_METRICS_PORT": "-1",
-            "NEMSTREAM_WRITER_FLUSH_S": "0.2",
-            "NEMSTREAM_WRITER_BATCH": "200",
-            "NEMSTREAM_SAMPLES_DIR": str(data / "no-registry"),
-            "NEMSTREAM_REGISTRY_URL": "http://127.0.0.1:9/none.xlsx",
-            "NEMSTREAM_REGISTRY_TIMEOUT": "1",
-            **env,
-        },
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-
-
 @pytest.mark.parametrize("point", ["part_written", "manifest_swapped"])
 @pytest.mark.faults
 async def test_writer_killed_mid_batch_loses_and_doubles_nothing(
@@ -142,10 +113,10 @@ async def test_writer_killed_mid_batch_loses_and_doubles_nothing(
 ) -> None:
     month = events(samples, [MONTHLY])  # 1440 intervals of real prices
     await publish_all(bus, month)
-    crashed = await _writer_process(nats_server, tmp_path, NEMSTREAM_CRASH_AT=point)
+    crashed = await writer_process(nats_server, tmp_path, NEMSTREAM_CRASH_AT=point)
     _, stderr = await asyncio.wait_for(crashed.communicate(), 60)
     assert crashed.returncode == 86, stderr[-2000:]
-    survivor = await _writer_process(nats_server, tmp_path)
+    survivor = await writer_process(nats_server, tmp_path)
     store = tmp_path / "store"
 
     async def complete() -> bool:

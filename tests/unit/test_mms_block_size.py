@@ -289,6 +289,7 @@ def _edits(i_row: bytes, rows: list[bytes]) -> dict[str, Any]:
         "as written": lambda lines: lines,
         "blank line": at(middle, [b"", rows[middle - 2]]),
         "line break in a field": at(middle, [_broken(rows[middle - 2])]),
+        "line break in a timestamp": at(middle, [_broken(rows[middle - 2], timestamp=True)]),
         "short row": at(middle, [rows[middle - 2].rsplit(b",", 1)[0]]),
         "long row": at(middle, [rows[middle - 2] + b",extra"]),
         "foreign row": at(middle, [rows[middle - 2].replace(b",", b",OTHER", 2)]),
@@ -301,11 +302,17 @@ def _edits(i_row: bytes, rows: list[bytes]) -> dict[str, Any]:
     }
 
 
-def _broken(row: bytes) -> bytes:
-    """The row with a line break inside its first text field (quoted, as a CSV writer would)."""
+def _broken(row: bytes, *, timestamp: bool = False) -> bytes:
+    """The row with a line break inside its first text field, or between the date and the time
+    of its first timestamp (quoted, as a CSV writer would)."""
     fields = _fields(row)
-    index = next(i for i, f in enumerate(fields) if i > 3 and f[:1].isalpha())
-    fields[index] = b'"' + fields[index][:2] + b"\r\n" + fields[index][2:] + b'"'
+    if timestamp:
+        index = next(i for i, f in enumerate(fields) if i > 3 and _TIMESTAMP.match(f))
+        day, clock = fields[index].strip(b'"').split(b" ")
+        fields[index] = b'"' + day + b"\r\n" + clock + b'"'
+    else:
+        index = next(i for i, f in enumerate(fields) if i > 3 and f[:1].isalpha())
+        fields[index] = b'"' + fields[index][:2] + b"\r\n" + fields[index][2:] + b'"'
     return b",".join(fields)
 
 
@@ -323,14 +330,33 @@ def _outcome(data: bytes, name: str, strict: bool) -> tuple[Any, ...]:
     return ("read", {k: f.to_dicts() for k, f in frames.items()}, lines, warnings)
 
 
+def _outcome_on_disk(data: bytes, name: str, strict: bool, folder: Path) -> tuple[Any, ...]:
+    """`_outcome` of the same bytes written to a file and read from there: in place (mapped, the
+    block read by polars from the file) where the file allows it, else read into memory."""
+    path = folder / name
+    path.write_bytes(data)
+    try:
+        report = _reader.read_csv_file(path, name, strict=strict)
+    except MmsError as exc:
+        return ("error", type(exc).__name__, exc.line, str(exc))
+    frames = {str(key): report.tables[key] for key in report.tables}
+    lines = {
+        str(key): [report.locate(key, row) for row in range(0, report.tables[key].height, 97)]
+        for key in report.tables
+    }
+    warnings = [(w.code, w.line, w.message) for w in report.warnings]
+    return ("read", {k: f.to_dicts() for k, f in frames.items()}, lines, warnings)
+
+
 @pytest.mark.parametrize("strict", [True, False], ids=["strict", "lenient"])
 @pytest.mark.parametrize("name", LARGE[::2])
 def test_a_large_last_block_reads_as_a_line_by_line_scan_reads_it(
-    samples: SampleSet, name: str, strict: bool
+    samples: SampleSet, name: str, strict: bool, tmp_path: Path
 ) -> None:
     """A large block that only the footer follows is read by polars to the end of the file
     without first counting its lines. Whatever is wrong with it, the outcome (frames, lines,
-    warnings, or the error and its line) is the one of the ordinary scan line by line."""
+    warnings, or the error and its line) is the one of the ordinary scan line by line; and the
+    same file on disk, read in place where it can be, gives the same outcome too."""
     source = _load(samples, name)
     ((i_row, rows),) = source.blocks
     original = [source.header, i_row, *rows, b'C,"END OF REPORT",' + str(len(rows) + 3).encode()]
@@ -349,6 +375,12 @@ def test_a_large_last_block_reads_as_a_line_by_line_scan_reads_it(
             assert _reader._structure(data, name)[2] is None
             scanned = _outcome(data, name, strict)
         assert fast == scanned, label
+        with mock.patch.object(
+            _reader, "read_csv_bytes", wraps=_reader.read_csv_bytes
+        ) as into_memory:
+            assert _outcome_on_disk(data, name, strict, tmp_path) == scanned, label
+        # in place unless another table comes first (a mapped file is never scanned whole)
+        assert into_memory.called is (not expected_use or label == "another table between")
 
 
 ODD_TIMESTAMPS = [

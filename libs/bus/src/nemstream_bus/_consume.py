@@ -241,15 +241,7 @@ class ConsumeLoop:
             HANDLE_SECONDS.labels(durable).observe(time.perf_counter() - started)
         for index, message in enumerate(messages):
             if index in invalid:
-                await message.term()
-                HANDLED.labels(durable, "terminated").inc()
-                await self.bus.dead_letter(
-                    durable,
-                    message.subject,
-                    invalid[index],
-                    message.data,
-                    stream_seq=message.metadata.sequence.stream if message.metadata else None,
-                )
+                await self._terminate(message, invalid[index])
             else:
                 await message.ack()
                 HANDLED.labels(durable, "acked").inc()
@@ -263,15 +255,7 @@ class ConsumeLoop:
         try:
             await working([message], self.handler(message), self.spec.ack_wait_s)
         except Permanent as exc:
-            await message.term()
-            HANDLED.labels(durable, "terminated").inc()
-            await self.bus.dead_letter(
-                durable,
-                message.subject,
-                str(exc),
-                message.data,
-                stream_seq=message.metadata.sequence.stream if message.metadata else None,
-            )
+            await self._terminate(message, str(exc))
         except Transient as exc:
             delay = exc.delay_s if exc.delay_s is not None else _delay(self.spec, delivered)
             await message.nak(delay=delay)
@@ -301,6 +285,18 @@ class ConsumeLoop:
             self.handled += 1
         finally:
             HANDLE_SECONDS.labels(durable).observe(time.perf_counter() - started)
+
+    async def _terminate(self, message: Msg, reason: str) -> None:
+        """A message that can never be processed: terminated, counted, dead-lettered."""
+        await message.term()
+        HANDLED.labels(self.spec.durable, "terminated").inc()
+        await self.bus.dead_letter(
+            self.spec.durable,
+            message.subject,
+            reason,
+            message.data,
+            stream_seq=message.metadata.sequence.stream if message.metadata else None,
+        )
 
     async def _on_max_deliveries(self, advisory: Msg) -> None:
         MAX_DELIVERIES.labels(self.spec.durable).inc()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import mmap
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +34,8 @@ from nemstream_mms._typing import (
     type_frame,
     type_rows,
     type_series,
+    usual_timestamps,
+    usual_timestamps_exprs,
 )
 
 POLARS_MIN_BYTES = 192 * 1024
@@ -52,8 +55,21 @@ _NOT_SPACE = re.compile(rb"\S")
 _PREFIX = ("_row", "_table", "_subtype", "_version")
 
 
+Buffer = bytes | mmap.mmap
+"""A file's bytes: read into memory, or a plain file on disk mapped read-only (its big last
+block is then read by polars from the file itself, never copied)."""
+
+
 class _Fallback(Exception):
     """A fast path could not prove its block well formed; the careful reader takes over."""
+
+
+def count_of(data: Buffer, sub: bytes, start: int, stop: int) -> int:
+    """`bytes.count` over `data[start:stop]`. A mapped file has no `count`: the range is copied
+    (short ranges, but for a row short of fields a whole block)."""
+    if isinstance(data, bytes):
+        return data.count(sub, start, stop)
+    return data[start:stop].count(sub)
 
 
 @dataclass(slots=True)
@@ -63,11 +79,12 @@ class Block:
     key: TableKey
     version_token: str
     columns: list[str]
-    data: bytes  # the whole file: a big block at its end is read in place, never copied
+    data: Buffer  # the whole file: a big block at its end is read in place, never copied
     start: int  # offset of the first D row
     stop: int  # offset just past the last D row
     i_line: int  # line of the I row; D rows start on the next line
     line_count: int  # physical lines between the I row and the next I/C row
+    file: str | None = None  # the plain file `data` maps, if it maps one: polars reads that
 
     @property
     def body(self) -> bytes:
@@ -190,7 +207,11 @@ def _fast_polars(
 ) -> tuple[TableThunk, int]:
     """Read a big block in place with polars and prove it well formed without a second parse:
     every row is a D row of this table, as many rows as lines, no row short of fields. With
-    `closing`, the block is read to the end of the file (see `parse_last_block`)."""
+    `closing`, the block is read to the end of the file (see `parse_last_block`).
+
+    The checks and the parse of the timestamp columns written the usual way run in one select
+    (polars evaluates them side by side); the other values are typed, and a bad value reported
+    with its line, when the table is asked for."""
     if closing is None:
         count = block.line_count
         raw = _read_block(block, count)
@@ -200,38 +221,54 @@ def _fast_polars(
         if count < 1 or raw.get_column("_row").slice(count).to_list() != closing:
             raise _Fallback
         raw = raw.head(count)
+    if raw.height != count or count < 1:
+        raise _Fallback  # a blank line, a row spanning lines: the careful reader
     key = block.key
-    last = block.columns[-1]
     checks = [
         (pl.col("_row") == "D").all(ignore_nulls=False),
         (pl.col("_table") == key.table).all(),
         (pl.col("_subtype").fill_null("") == key.subtype).all(),
         (pl.col("_version") == block.version_token).all(),
     ]
-    if closing is not None and block.data.find(b'"', block.start, block.stop) >= 0:
-        # lines were not counted: a line break inside a (quoted) field would make one row of
-        # two lines, so no text field may hold one
-        fields = [c for c, dtype in raw.schema.items() if dtype == pl.String and c not in _PREFIX]
-        checks += [~pl.col(c).str.contains("\n", literal=True).any() for c in fields]
-    # one select: polars evaluates the checks side by side
+    texts = [c for c, dtype in raw.schema.items() if dtype == pl.String and c not in _PREFIX]
+    stamps = [c for c in texts if column_kind(c) is Kind.DATETIME]
+    others = [c for c in texts if c not in stamps]
+    # lines were not counted when `closing` is given: a line break inside a (quoted) field
+    # would make one row of two lines. A timestamp column written the usual way has none (its
+    # parse proves it); every other text column is searched for one
+    unproven = closing is not None
+    if unproven:
+        checks += [~_has_line_break(c) for c in others]
     found = raw.select(
         *(check.alias(f"check {n}") for n, check in enumerate(checks)),
-        pl.col(last).null_count().alias("short"),
-    ).row(0)
-    if raw.height != count or not all(found[:-1]):
-        raise _Fallback  # a blank line, a row spanning lines, a foreign row: careful reader
-    if found[-1]:
+        pl.col(block.columns[-1]).null_count().alias("short"),
+        *usual_timestamps_exprs(stamps),
+        *((pl.col(c) == "").any().alias(f"{c} empty") for c in others),
+    )
+    if not all(found.get_column(f"check {n}")[0] for n in range(len(checks))):
+        raise _Fallback  # a foreign row, a line break in a field: the careful reader
+    usual = usual_timestamps(found, raw, stamps)
+    odd = [c for c in stamps if c not in usual]
+    if unproven and odd and raw.select(pl.any_horizontal(_has_line_break(c) for c in odd)).item():
+        raise _Fallback
+    if found.get_column("short")[0]:
         # polars fills a short row's missing fields with nulls, and a short row always leaves
         # the last column empty: where that column has empties, count the fields instead
-        commas = block.data.count(b",", block.start, block.stop)
+        commas = count_of(block.data, b",", block.start, block.stop)
         expected = count * (len(block.columns) + 3)
         if commas < expected or (
             commas > expected and _QUOTED_COMMA.search(block.data, block.start, block.stop)
         ):
             raise _Fallback
     first = block.i_line + 1
-    name, values = context.name, raw.drop(_PREFIX)
-    return (lambda: type_frame(name, values, lambda row: first + row)), count
+    name = context.name
+    values = pl.DataFrame([usual.get(c, raw.get_column(c)) for c in block.columns])
+    clean = {c for c in others if not found.get_column(f"{c} empty")[0]}
+    return (lambda: type_frame(name, values, lambda row: first + row, clean)), count
+
+
+def _has_line_break(column: str) -> pl.Expr:
+    return pl.col(column).str.contains("\n", literal=True).any()
 
 
 def _read_block(block: Block, count: int | None, *, retry: bool = True) -> pl.DataFrame:
@@ -241,10 +278,15 @@ def _read_block(block: Block, count: int | None, *, retry: bool = True) -> pl.Da
     column is reported with its line (without `retry`, the caller takes the block elsewhere)."""
     names = [*_PREFIX, *block.columns]
     schemas = [_sniff(block)] + ([{name: pl.String() for name in names}] if retry else [])
-    if count is None or block.stop == len(block.data):
-        source, skip = block.data, block.i_line  # the block runs to the end: read in place
-    else:  # polars parses every row it is given (past `n_rows` too): only the block's
+    source: str | bytes
+    if count is not None and block.stop != len(block.data):
+        # polars parses every row it is given (past `n_rows` too): only the block's
         source, skip = block.body, 0
+    elif block.file is not None:  # the block runs to the end: read in place, from the file
+        source, skip = block.file, block.i_line
+    else:
+        assert isinstance(block.data, bytes)  # a mapped file always comes with its path
+        source, skip = block.data, block.i_line
     for schema in schemas:
         try:
             return pl.read_csv(

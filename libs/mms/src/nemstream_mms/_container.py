@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from nemstream_mms._errors import CorruptContainerError, EmptyReportError, MmsError
-from nemstream_mms._reader import read_csv_bytes
+from nemstream_mms._reader import read_csv_bytes, read_csv_file
 from nemstream_mms._report import MmsReport, RowLines, TableKey, Tables
 
 Source = bytes | bytearray | memoryview | str | os.PathLike[str]
@@ -22,31 +22,46 @@ MAX_UNCOMPRESSED_BYTES = 2 * 1024**3
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 
 
-def _load(source: Source, name: str | None) -> tuple[bytes, str]:
-    if isinstance(source, bytes | bytearray | memoryview):
-        return bytes(source), name or "<bytes>"
-    path = Path(source)
-    display = name or path.name
+def _unreadable(display: str, exc: OSError) -> MmsError:
+    return MmsError(display, f"cannot read file: {exc.strerror or exc}")
+
+
+def _zipped(path: Path, display: str) -> bool:
+    """Whether the file is a zip (by its first bytes, not its name)."""
     try:
-        return path.read_bytes(), display
+        with path.open("rb") as file:
+            return file.read(4) in _ZIP_MAGIC
     except OSError as exc:
-        raise MmsError(display, f"cannot read file: {exc.strerror or exc}") from exc
+        raise _unreadable(display, exc) from exc
 
 
 def iter_members(
     source: Source, *, name: str | None = None, max_bytes: int = MAX_UNCOMPRESSED_BYTES
 ) -> Iterator[tuple[str, bytes]]:
     """Yield (display name, CSV bytes) for every report inside, unzipping nested zips."""
-    data, display = _load(source, name)
-    yield from _members(data, display, max_bytes)
+    if isinstance(source, bytes | bytearray | memoryview):
+        yield from _members(bytes(source), name or "<bytes>", max_bytes)
+        return
+    path = Path(source)
+    display = name or path.name
+    if _zipped(path, display):
+        yield from _members(path, display, max_bytes)
+        return
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _unreadable(display, exc) from exc
+    yield display, data
 
 
-def _members(data: bytes, display: str, max_bytes: int) -> Iterator[tuple[str, bytes]]:
-    if not data.startswith(_ZIP_MAGIC):
+def _members(data: bytes | Path, display: str, max_bytes: int) -> Iterator[tuple[str, bytes]]:
+    """The members of a zip (its bytes, or its path: a zip on disk is not read into memory
+    first), or the CSV bytes themselves."""
+    if isinstance(data, bytes) and not data.startswith(_ZIP_MAGIC):
         yield display, data
         return
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
     except (
         zipfile.BadZipFile,
         zipfile.LargeZipFile,
@@ -89,7 +104,20 @@ def _members(data: bytes, display: str, max_bytes: int) -> Iterator[tuple[str, b
 def iter_reports(
     source: Source, *, name: str | None = None, strict: bool = True
 ) -> Iterator[MmsReport]:
-    """Yield one report per CSV inside (an ARCHIVE day zip yields its 288 5-minute reports)."""
+    """Yield one report per CSV inside (an ARCHIVE day zip yields its 288 5-minute reports).
+
+    A path is not read into memory whole: a zip is read from disk, each member inflated once,
+    and a plain CSV goes to `read_csv_file` (which reads a monthly archive in place)."""
+    if not isinstance(source, bytes | bytearray | memoryview):
+        path = Path(source)
+        display = name or path.name
+        if not _zipped(path, display):
+            try:
+                report = read_csv_file(path, display, strict=strict)
+            except OSError as exc:
+                raise _unreadable(display, exc) from exc
+            yield report
+            return
     for member, content in iter_members(source, name=name):
         yield read_csv_bytes(content, member, strict=strict)
 

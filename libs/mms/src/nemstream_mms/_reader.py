@@ -8,19 +8,33 @@ which either recovers (blank lines, rows spanning lines) or raises an error nami
 
 A large block that only the file's closing C rows follow (a monthly archive: one table, then
 the footer) is not scanned for markers and line breaks at all: polars reads it to the end of
-the file, and the checks of `parse_last_block` prove it is one block of one row per line.
+the file, and the checks of `parse_last_block` prove it is one block of one row per line. Such a
+file on disk is not even read into memory (`read_csv_file`): it is mapped for the few lines
+Python looks at, and polars reads the block from the file itself.
 """
 
 from __future__ import annotations
 
 import csv
+import mmap
+import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NoReturn
 
 from nemstream_mms import _blocks
-from nemstream_mms._blocks import Block, Context, decode, parse_block, parse_last_block
+from nemstream_mms._blocks import (
+    Block,
+    Buffer,
+    Context,
+    count_of,
+    decode,
+    parse_block,
+    parse_last_block,
+)
 from nemstream_mms._catalog import KNOWN_TABLES
 from nemstream_mms._errors import (
     EmptyReportError,
@@ -32,15 +46,47 @@ from nemstream_mms._errors import (
 )
 from nemstream_mms._report import MmsReport, ReportHeader, RowLines, TableKey, Tables, TableThunk
 
+_BOM = b"\xef\xbb\xbf"
+
+
+class _NotInPlace(Exception):
+    """A mapped file is not one that can be read in place: read it into memory instead."""
+
 
 def read_csv_bytes(data: bytes, name: str, *, strict: bool = True) -> MmsReport:
     """Parse one MMS CSV held in memory; `strict` makes a missing footer an error, not a warning."""
-    if data.startswith(b"\xef\xbb\xbf"):
+    if data.startswith(_BOM):
         data = data[3:]
+    return _read(data, name, strict, None)
+
+
+def read_csv_file(path: str | os.PathLike[str], name: str, *, strict: bool = True) -> MmsReport:
+    """Parse one plain MMS CSV on disk, as `read_csv_bytes` parses its bytes. A file whose rows
+    are one large block (a monthly archive: one table, then the footer) is not read into memory:
+    it is mapped for the few lines Python looks at (header, I row, probes, closing rows) and
+    polars reads the block from the file. Any other file is read into memory.
+    Raises OSError if the file cannot be read."""
+    with Path(path).open("rb") as file:
+        info = os.fstat(file.fileno())
+        if stat.S_ISREG(info.st_mode) and info.st_size >= _blocks.POLARS_MIN_BYTES:
+            with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                if mapped[:3] != _BOM:
+                    try:
+                        return _read(mapped, name, strict, os.fsdecode(path))
+                    except _NotInPlace:
+                        pass
+            file.seek(0)
+        data = file.read()
+    return read_csv_bytes(data, name, strict=strict)
+
+
+def _read(data: Buffer, name: str, strict: bool, file: str | None) -> MmsReport:
+    """`read_csv_bytes`; `data` maps `file` when it is given (raises `_NotInPlace` unless its
+    rows are one large block that the closing rows alone follow)."""
     if _blank(data):
         raise EmptyReportError(name, "empty file: no MMS rows")
     warnings: list[MmsWarning] = []
-    markers, lines, early = _structure(data, name)
+    markers, lines, early = _structure(data, name, file)
     if not markers or markers[0][0] != 0:
         _reject_start(data, name)
     header: ReportHeader | None = None
@@ -56,11 +102,13 @@ def read_csv_bytes(data: bytes, name: str, *, strict: bool = True) -> MmsReport:
         start = min(end + 1, next_offset)
         if kind == b"I":
             if last:
-                tail = data.count(b"\n", start, next_offset)
-                line_count = tail + (0 if data.endswith(b"\n") or start == next_offset else 1)
+                tail = count_of(data, b"\n", start, next_offset)
+                line_count = tail + (0 if data[-1:] == b"\n" or start == next_offset else 1)
             else:
                 line_count = lines[index + 1] - line - 1
-            blocks.append(_i_block(row_text, data, start, next_offset, line, line_count, name))
+            blocks.append(
+                _i_block(row_text, data, start, next_offset, line, line_count, name, file)
+            )
             continue
         fields = _split_row(row_text, name, line)
         if len(fields) > 1 and fields[1] == "END OF REPORT":
@@ -76,7 +124,7 @@ def read_csv_bytes(data: bytes, name: str, *, strict: bool = True) -> MmsReport:
                 warnings=warnings,
             )
     previous, line = markers[-1][0], lines[-1]
-    last_line = line + data.count(b"\n", previous, _content_end(data))
+    last_line = line + count_of(data, b"\n", previous, _content_end(data))
     context = Context(name, warnings, {}, last_line, footer is not None)
     report = _assemble(name, header, blocks, context, early)  # a cut row is reported first
     if footer is None:
@@ -119,12 +167,14 @@ def _assemble(
     )
 
 
-def _blank(data: bytes) -> bool:
+def _blank(data: Buffer) -> bool:
     """True for empty or whitespace-only bytes, without copying them."""
-    return not data or data.isspace()
+    if isinstance(data, bytes):
+        return not data or data.isspace()
+    return _NOT_SPACE.search(data) is None
 
 
-def _content_end(data: bytes) -> int:
+def _content_end(data: Buffer) -> int:
     """Offset just past the last non-whitespace byte (trailing whitespace is short)."""
     end = len(data)
     while end and data[end - 1] in b" \t\r\n":
@@ -133,6 +183,7 @@ def _content_end(data: bytes) -> int:
 
 
 _MARKER = re.compile(rb"\n([IC]),")
+_NOT_SPACE = re.compile(rb"\S")  # the bytes `bytes.isspace` does not count as space
 _CLOSING_LINES = 64  # the most closing lines looked at from the end of a file
 _PROBES = 16  # lines of a large last block looked at before polars reads it
 
@@ -146,15 +197,20 @@ class _Early:
     parsed: tuple[TableThunk, RowLines]
 
 
-def _structure(data: bytes, name: str) -> tuple[list[tuple[int, bytes]], list[int], _Early | None]:
+def _structure(
+    data: Buffer, name: str, file: str | None = None
+) -> tuple[list[tuple[int, bytes]], list[int], _Early | None]:
     """Offset and kind of every line that starts an I or C row, its 1-based line, in file order:
     one pass of byte searches and newline counts. But a large block that only the file's closing
     C rows follow is not scanned: `parse_last_block` reads it, and its row count is its line
-    count (the lines of the closing rows follow from it)."""
+    count (the lines of the closing rows follow from it). A mapped file (`file`) with no such
+    block raises `_NotInPlace`, before any full scan."""
     markers = [(0, data[:1])] if data[:2] in (b"I,", b"C,") else []
     big = bool(markers) and len(data) >= _blocks.POLARS_MIN_BYTES  # else no block is large
     closing = _closing(data) if big else None
     if closing is None:
+        if not isinstance(data, bytes):
+            raise _NotInPlace
         markers.extend(_markers_from(data, 0))
         return markers, _marker_lines(data, markers), None
     lines = [1]
@@ -164,22 +220,26 @@ def _structure(data: bytes, name: str) -> tuple[list[tuple[int, bytes]], list[in
         if end < 0:
             break
         if kind == b"I":
-            early = _last_block(data, name, offset, end + 1, lines[-1], closing)
+            early = _last_block(data, name, offset, end + 1, lines[-1], closing, file)
             if early is not None:
                 first = lines[-1] + 1 + early.rows  # line of the first closing row
                 tail = list(_markers_from(data, closing[0] - 1))
                 markers.extend(tail)
-                lines.extend(first + data.count(b"\n", closing[0], at) for at, _ in tail)
+                lines.extend(first + count_of(data, b"\n", closing[0], at) for at, _ in tail)
                 return markers, lines, early
+            if not isinstance(data, bytes):
+                raise _NotInPlace  # the rest would be scanned
         found = _MARKER.search(data, end)
         if found is None:
             break
         markers.append((found.start() + 1, found.group(1)))
-        lines.append(lines[-1] + data.count(b"\n", offset, found.start() + 1))
+        lines.append(lines[-1] + count_of(data, b"\n", offset, found.start() + 1))
+    if not isinstance(data, bytes):
+        raise _NotInPlace
     return markers, lines, None
 
 
-def _markers_from(data: bytes, start: int) -> Iterator[tuple[int, bytes]]:
+def _markers_from(data: Buffer, start: int) -> Iterator[tuple[int, bytes]]:
     """Offset and kind of every I or C row after `start` (at a line break)."""
     return ((match.start() + 1, match.group(1)) for match in _MARKER.finditer(data, start))
 
@@ -195,11 +255,11 @@ def _marker_lines(data: bytes, markers: list[tuple[int, bytes]]) -> list[int]:
     return lines
 
 
-def _closing(data: bytes) -> tuple[int, list[str | None]] | None:
+def _closing(data: Buffer) -> tuple[int, list[str | None]] | None:
     """The file's closing lines, read back from its end to its last D row: their offset and,
     for each, the first field polars reads from it ("C", None for an empty line). None unless
     they are all C rows or empty lines and the first of them is a C row (a footer)."""
-    end = len(data) - 1 if data.endswith(b"\n") else len(data)  # end of the last line
+    end = len(data) - 1 if data[-1:] == b"\n" else len(data)  # end of the last line
     firsts: list[str | None] = []
     for _ in range(_CLOSING_LINES):
         newline = data.rfind(b"\n", 0, end)
@@ -222,12 +282,13 @@ def _closing(data: bytes) -> tuple[int, list[str | None]] | None:
 
 
 def _last_block(
-    data: bytes,
+    data: Buffer,
     name: str,
     i_offset: int,
     start: int,
     i_line: int,
     closing: tuple[int, list[str | None]],
+    file: str | None = None,
 ) -> _Early | None:
     """Parse the block under the I row at `i_offset` as a large last block, if it looks like
     one: big enough for polars, and its first, last and a few lines between begin with its
@@ -242,28 +303,34 @@ def _last_block(
     ):
         return None
     try:
-        block = _i_block(row.decode("utf-8"), data, start, stop, i_line, 0, name)
+        block = _i_block(row.decode("utf-8"), data, start, stop, i_line, 0, name, file)
     except (UnicodeDecodeError, MmsError):
         return None  # the ordinary pass reports it in its place
     parsed = parse_last_block(block, firsts, Context(name, [], {}, 0, True))
     return None if parsed is None else _Early(start, parsed[1].rows, parsed)
 
 
-def _lines_start_with(data: bytes, prefix: bytes, start: int, stop: int) -> bool:
+def _lines_start_with(data: Buffer, prefix: bytes, start: int, stop: int) -> bool:
     """Probe the block [start, stop): its first line, its last and some between."""
+
+    def starts(at: int) -> bool:
+        return data[at : at + len(prefix)] == prefix
+
     last = data.rfind(b"\n", start, stop - 1) + 1
-    if not (data.startswith(prefix, start) and data.startswith(prefix, max(last, start))):
+    if not (starts(start) and starts(max(last, start))):
         return False
     step = (stop - start) // _PROBES
     for probe in range(1, _PROBES):
         newline = data.find(b"\n", start + probe * step, stop)
-        if newline + 1 < stop and not data.startswith(prefix, newline + 1):
+        if newline + 1 < stop and not starts(newline + 1):
             return False
     return True
 
 
-def _reject_start(data: bytes, name: str) -> NoReturn:
-    first = data.lstrip()[:40].split(b"\n", 1)[0].decode("latin-1").rstrip("\r")
+def _reject_start(data: Buffer, name: str) -> NoReturn:
+    found = _NOT_SPACE.search(data)
+    at = len(data) if found is None else found.start()
+    first = data[at : at + 40].split(b"\n", 1)[0].decode("latin-1").rstrip("\r")
     if first.startswith("D,"):
         raise MalformedRowError(name, "D row before any I row declares its columns", line=1)
     raise MalformedRowError(name, f"not an MMS CSV report: first line is {first!r}", line=1)
@@ -322,7 +389,14 @@ def _check_footer(line: int, declared: str, name: str, warnings: list[MmsWarning
 
 
 def _i_block(
-    text: str, data: bytes, start: int, stop: int, line: int, line_count: int, name: str
+    text: str,
+    data: Buffer,
+    start: int,
+    stop: int,
+    line: int,
+    line_count: int,
+    name: str,
+    file: str | None = None,
 ) -> Block:
     fields = _split_row(text, name, line)
     if len(fields) < 5:
@@ -337,7 +411,7 @@ def _i_block(
     if len(set(columns)) != len(columns) or not all(columns):
         raise MalformedRowError(name, "I row has empty or repeated column names", line=line)
     key = TableKey(fields[1], fields[2], version)
-    return Block(key, fields[3], columns, data, start, stop, line, line_count)
+    return Block(key, fields[3], columns, data, start, stop, line, line_count, file)
 
 
 def _warn_if_unknown(block: Block, context: Context) -> None:
@@ -357,4 +431,4 @@ def _warn_if_unknown(block: Block, context: Context) -> None:
     context.warnings.append(MmsWarning(code, context.name, message, block.i_line))
 
 
-__all__ = ["read_csv_bytes"]
+__all__ = ["read_csv_bytes", "read_csv_file"]

@@ -11,7 +11,7 @@ agree with them, and whatever polars does not take is converted by the Python ru
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -364,9 +364,13 @@ def _python_int(text: str) -> int:
     return _int64(int(text))
 
 
-def _type_text_series(file: str, text: pl.Series, kind: Kind | None, line_of: LineOf) -> pl.Series:
-    """Type one text column read by polars' CSV reader (large tables: expressions pay off)."""
-    text = _empty_as_null(text)
+def _type_text_series(
+    file: str, text: pl.Series, kind: Kind | None, line_of: LineOf, *, clean: bool = False
+) -> pl.Series:
+    """Type one text column read by polars' CSV reader (large tables: expressions pay off);
+    `clean`: the column is known to hold no empty string."""
+    if not clean:
+        text = _empty_as_null(text)
     if kind is Kind.STRING or (kind is None and text.null_count() == text.len()):
         return text
     if kind is None:
@@ -385,27 +389,43 @@ def _type_text_series(file: str, text: pl.Series, kind: Kind | None, line_of: Li
     return typed
 
 
-def _usual_timestamps(frame: pl.DataFrame, names: list[str]) -> dict[str, pl.Series]:
-    """The timestamp columns (of `names`) in which polars parses every value, each of them
-    written the usual way: typed in one select (polars types the columns side by side, each
-    distinct text once). Any other column is left to `_text_timestamps`."""
-    if not names:
-        return {}
+def usual_timestamps_exprs(names: list[str]) -> list[pl.Expr]:
+    """Expressions whose output `usual_timestamps` reads: each of the timestamp columns `names`
+    parsed (each distinct text once), and whether its distinct texts are all written the usual
+    way. Selected with other expressions, polars evaluates them all side by side."""
     dtype = pl.Datetime("us")
-    out = frame.select(
+    return [
         *(pl.col(n).str.strptime(dtype, TIMESTAMP_FORMAT, strict=False, cache=True) for n in names),
         *(pl.col(n).unique().str.contains(_USUAL).all().alias(f"{n} usual") for n in names),
-    )
+    ]
+
+
+def usual_timestamps(
+    found: pl.DataFrame, frame: pl.DataFrame, names: list[str]
+) -> dict[str, pl.Series]:
+    """The timestamp columns (of `names`, selected from `frame` into `found` by
+    `usual_timestamps_exprs`) in which polars parsed every value, each of them written the usual
+    way: those columns typed. Any other column is left to `_text_timestamps`."""
     return {
-        name: out.get_column(name)
+        name: found.get_column(name)
         for name in names
-        if out.get_column(f"{name} usual")[0]
-        and out.get_column(name).null_count() == frame.get_column(name).null_count()
+        if found.get_column(f"{name} usual")[0]
+        and found.get_column(name).null_count() == frame.get_column(name).null_count()
     }
 
 
-def type_frame(file: str, frame: pl.DataFrame, line_of: LineOf) -> pl.DataFrame:
-    """Type a frame that polars' CSV reader produced (catalogued numerics already typed)."""
+def _usual_timestamps(frame: pl.DataFrame, names: list[str]) -> dict[str, pl.Series]:
+    """`usual_timestamps` of a frame's text columns `names`, typed in one select."""
+    if not names:
+        return {}
+    return usual_timestamps(frame.select(*usual_timestamps_exprs(names)), frame, names)
+
+
+def type_frame(
+    file: str, frame: pl.DataFrame, line_of: LineOf, clean: Container[str] = ()
+) -> pl.DataFrame:
+    """Type a frame that polars' CSV reader produced (catalogued numerics already typed, and
+    maybe the usual timestamps); `clean` names text columns known to hold no empty string."""
     stamps = [
         name
         for name, dtype in frame.schema.items()
@@ -419,8 +439,8 @@ def type_frame(file: str, frame: pl.DataFrame, line_of: LineOf) -> pl.DataFrame:
         if name in usual:
             columns.append(usual[name])
         elif dtype == pl.String:
-            typed = _type_text_series(file, series, column_kind(name), line_of)
-            changed = changed or typed.dtype != dtype
+            typed = _type_text_series(file, series, column_kind(name), line_of, clean=name in clean)
+            changed = changed or typed is not series
             columns.append(typed)
         else:
             columns.append(series)

@@ -16,6 +16,7 @@ from nemstream_testing.waiting import (
     consumer_drained,
     publish_all,
     run_until_drained,
+    running,
     stream_messages,
     wait_until,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "publish_all",
     "repo_root",
     "run_until_drained",
+    "running",
     "stream_messages",
     "wait_until",
 ]

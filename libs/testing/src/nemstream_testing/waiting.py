@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from nats.js.errors import NotFoundError
 from pydantic import BaseModel
@@ -56,6 +57,29 @@ async def run_until_drained(bus: Bus, loop: ConsumeLoop, *, within: float = 30.0
         await wait_until(done, within=within)
     finally:
         loop.stop.set()
+        await task
+
+
+class Consumer(Protocol):
+    """A service component that consumes until its loop is told to stop (writer, aggregator)."""
+
+    @property
+    def loop(self) -> ConsumeLoop: ...
+
+    async def run(self) -> None: ...
+
+
+C = TypeVar("C", bound=Consumer)
+
+
+@asynccontextmanager
+async def running(component: C) -> AsyncIterator[C]:
+    """Run a consumer in this event loop for a block, then stop it cleanly."""
+    task = asyncio.create_task(component.run())
+    try:
+        yield component
+    finally:
+        component.loop.stop.set()
         await task
 
 
