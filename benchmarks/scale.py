@@ -38,13 +38,14 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from nemstream_market import REGIONS as NEM_REGIONS
 from nemstream_mms import read_report, views
 from nemstream_registry import build_registry, write_registry
 from nemstream_store import CLOSED_LEVEL, TABLES, Store, rebuild_daily
 from nemstream_testing import names
 
 MIN5, MIN30 = timedelta(minutes=5), timedelta(minutes=30)
-REGIONS = ["NSW1", "QLD1", "SA1", "TAS1", "VIC1"]
+REGIONS = list(NEM_REGIONS)
 SUBREGIONS = {"QLDC": "QLD1", "QLDN": "QLD1", "QLDS": "QLD1", "TASN": "TAS1", "TASS": "TAS1"}
 LIST = names.REGISTRATION_LIST
 SCADA = names.SCADA

@@ -31,7 +31,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from nemstream_mirror._catalog import NEM_TIME, Catalog, Change, MirrorFile, build_catalog
+from nemstream_market import NEM_OFFSET
+from nemstream_mirror._catalog import Catalog, Change, MirrorFile, build_catalog
 from nemstream_mirror._faults import Fault, Faults
 from nemstream_nemweb import ListingEntry, render_listing
 from nemstream_runtime import get_logger
@@ -187,7 +188,7 @@ def _listing(state: MirrorState, folder: str) -> tuple[str, datetime] | None:
             ListingEntry(
                 name=item.name,
                 url=quote(item.path),
-                modified=(item.modified + NEM_TIME).replace(second=0, microsecond=0),
+                modified=(item.modified + NEM_OFFSET).replace(second=0, microsecond=0),
                 size=len(item.content),
                 is_dir=False,
             )

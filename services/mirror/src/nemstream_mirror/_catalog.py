@@ -22,7 +22,7 @@ import io
 import os
 import zipfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from nemstream_mms import MmsError, read_report
@@ -39,9 +39,6 @@ from nemstream_nemweb import (
 from nemstream_runtime import get_logger
 
 log = get_logger(__name__)
-
-NEM_TIME = timedelta(hours=10)
-"""NEM time is UTC+10 all year."""
 
 EXTRA_FOLDER = "/files/"
 """Where files that are not NEMWeb reports (registration lists, stations.json) are served."""
