@@ -39,6 +39,7 @@ import numpy as np
 import polars as pl
 
 from nemstream_market import REGIONS as NEM_REGIONS
+from nemstream_market import ROOFTOP_SUBREGIONS
 from nemstream_mms import read_report, views
 from nemstream_registry import build_registry, write_registry
 from nemstream_store import CLOSED_LEVEL, TABLES, Store, rebuild_daily
@@ -46,7 +47,7 @@ from nemstream_testing import names
 
 MIN5, MIN30 = timedelta(minutes=5), timedelta(minutes=30)
 REGIONS = list(NEM_REGIONS)
-SUBREGIONS = {"QLDC": "QLD1", "QLDN": "QLD1", "QLDS": "QLD1", "TASN": "TAS1", "TASS": "TAS1"}
+SUBREGIONS = dict(ROOFTOP_SUBREGIONS)
 LIST = names.REGISTRATION_LIST
 SCADA = names.SCADA
 ROOFTOP = names.ROOFTOP_MONTH
