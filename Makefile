@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 # Debian packages the tests need (installed with apt-get when missing; root or sudo).
-APT_PACKAGES ?= openssl
+APT_PACKAGES ?= openssl chromium
 SAMPLES_DIR ?= $(shell $(UV) run --quiet python -c "from nemstream_testing import find_samples_dir; print(find_samples_dir() or '')" 2>/dev/null)
 MIRROR_PORT ?= 8089
 

@@ -30,18 +30,28 @@ Every reader reads the same plain file from disk, each at its fastest honest set
                      afterwards, which is several times slower: not the peer used here.)
 
 Each figure is the median of the runs (at least 5), after one untimed round; the readers are
-interleaved run by run, so a busy machine slows them alike. The machine and its load average
-before and after the runs are printed with the table: compare figures from a quiet machine.
+interleaved run by run, so a busy machine slows them alike, in a new order each round (a reader
+run right after NEMOSIS is slowed by what NEMOSIS leaves behind). The machine and its load
+average before and after the runs are printed with the table: compare figures from a quiet
+machine.
 
 Then the time to read one live DispatchIS file (7 tables), structure only, with all 7 tables
 typed, and with the 3 tables the dispatch fetcher publishes typed.
+
+`--baseline SRC` also measures another version of the reader, interleaved with this one run by
+run (the fair before/after on a shared machine): SRC is a folder holding its `nemstream_mms`
+package, e.g. from `git archive COMMIT libs/mms/src | tar -x -C /tmp/old`, then
+`--baseline /tmp/old/libs/mms/src`. It is imported from a renamed copy in the scratch folder.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import platform
+import random
+import re
 import statistics
 import sys
 import tempfile
@@ -51,6 +61,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import partial
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import polars as pl
@@ -114,9 +125,21 @@ def _repeated(source: Path, work: Path, stem: str, megabytes: int) -> Path:
     return target
 
 
-def _nemstream(path: Path) -> int:
-    report = read_report(path)
+def _nemstream(path: Path, read: Callable[..., Any] = read_report) -> int:
+    report = read(path)
     return sum(report.tables[key].height for key in report.tables)
+
+
+def _baseline(source: Path, work: Path) -> ModuleType:
+    """Another version's `nemstream_mms` (in `source`), imported as `nemstream_mms_baseline`
+    from a copy whose own imports are renamed to match."""
+    package = work / "baseline" / "nemstream_mms_baseline"
+    package.mkdir(parents=True)
+    for module in (source / "nemstream_mms").glob("*.py"):
+        text = re.sub(r"\bnemstream_mms\b", "nemstream_mms_baseline", module.read_text())
+        (package / module.name).write_text(text)
+    sys.path.insert(0, str(package.parent))
+    return importlib.import_module("nemstream_mms_baseline")
 
 
 def _polars_defaults(path: Path) -> int:
@@ -150,12 +173,20 @@ def _nemosis_reader() -> Callable[[Path], int] | None:
 
 def _medians(readers: dict[str, Reader], runs: int) -> dict[str, tuple[float, int] | str]:
     """Median wall time (s) and rows of each reader over `runs` interleaved runs, after one
-    untimed round; a reader that raises is reported by its error instead."""
+    untimed round; a reader that raises is reported by its error instead.
+
+    The readers run in a new order each round (shuffled, the same orders every time), so that
+    no reader always follows the same one: a reader pays for what the one before it left
+    behind (on the 100 MB files, whichever reader ran right after NEMOSIS took 20-25 ms
+    longer)."""
     times: dict[str, list[float]] = {name: [] for name in readers}
     rows: dict[str, int] = {}
     failed: dict[str, str] = {}
+    order = list(readers)
     for run in range(runs + 1):
-        for name, reader in readers.items():
+        random.Random(run).shuffle(order)  # the same orders on every run of the script
+        for name in order:
+            reader = readers[name]
             if name in failed:
                 continue
             start = time.perf_counter()
@@ -203,7 +234,7 @@ def _ms(result: tuple[float, int] | str) -> str:
 
 
 def _throughput_rows(
-    work: Path, samples: Path, runs: int, big_mb: int
+    work: Path, samples: Path, runs: int, big_mb: int, before: ModuleType | None
 ) -> tuple[list[list[str]], list[str]]:
     nemosis = _nemosis_reader()
     inputs = [_unzipped(samples / name, work) for name in MONTHLY if (samples / name).exists()]
@@ -218,6 +249,7 @@ def _throughput_rows(
     for path in inputs:
         readers: dict[str, Reader] = {
             "nemstream": partial(_nemstream, path),
+            **({"before": partial(_nemstream, path, before.read_report)} if before else {}),
             "polars defaults": partial(_polars_defaults, path),
             "polars schema": partial(_polars_schema, path, _full_schema(path)),
         }
@@ -234,6 +266,7 @@ def _throughput_rows(
                 path.name[:48],
                 f"{megabytes:.1f}",
                 f"{ours[1]:,}",
+                *([_ms(result["before"])] if before else []),
                 f"{ours[0] * 1e3:.1f}",
                 f"{megabytes / ours[0]:.0f}",
                 _ms(result["polars defaults"]),
@@ -250,33 +283,41 @@ def _throughput_rows(
     return table, failures
 
 
-def _live_rows(samples: Path, repeat: int) -> list[list[str]]:
+def _live_rows(samples: Path, repeat: int, before: ModuleType | None) -> list[list[str]]:
+    """Median and best ms of each way of reading the live file (and, with a baseline, the
+    baseline's, the two interleaved call by call)."""
     data = (samples / LIVE).read_bytes()
 
-    def structure() -> Any:
-        return read_report(data, name=LIVE)
+    def structure(read: Callable[..., Any]) -> Any:
+        return read(data, name=LIVE)
 
-    def all_tables() -> Any:
-        report = read_report(data, name=LIVE)
+    def all_tables(read: Callable[..., Any]) -> Any:
+        report = read(data, name=LIVE)
         return [report.tables[key] for key in report.tables]
 
-    def fetcher_tables() -> Any:
-        report = read_report(data, name=LIVE)
+    def fetcher_tables(read: Callable[..., Any]) -> Any:
+        report = read(data, name=LIVE)
         return [report.tables[k] for k in report.tables if k.subtype in FETCHER_TABLES]
 
+    versions = [read_report, *([before.read_report] if before else [])]
     out = []
     for label, function in [
         ("structure checked, no table typed", structure),
         ("all 7 tables typed", all_tables),
         ("3 fetcher tables typed (PRICE, REGIONSUM, INTERCONNECTORRES)", fetcher_tables),
     ]:
-        function()
-        samples_ms = []
+        timings: list[list[float]] = [[] for _ in versions]
+        for read in versions:
+            function(read)
         for _ in range(repeat):
-            start = time.perf_counter()
-            function()
-            samples_ms.append((time.perf_counter() - start) * 1e3)
-        out.append([label, f"{statistics.median(samples_ms):.2f}", f"{min(samples_ms):.2f}"])
+            for read, samples_ms in zip(versions, timings, strict=True):
+                start = time.perf_counter()
+                function(read)
+                samples_ms.append((time.perf_counter() - start) * 1e3)
+        row = [label]
+        for samples_ms in reversed(timings):  # the baseline first, as in the throughput table
+            row += [f"{statistics.median(samples_ms):.2f}", f"{min(samples_ms):.2f}"]
+        out.append(row)
     return out
 
 
@@ -293,6 +334,12 @@ def main() -> None:
     parser.add_argument("--big-mb", type=int, default=100, help="size of the repeated inputs")
     parser.add_argument("--live-repeat", type=int, default=300)
     parser.add_argument("--live-only", action="store_true", help="only the live-file figures")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="SRC",
+        help="also measure the nemstream_mms package in SRC (another version), interleaved",
+    )
     args = parser.parse_args()
     runs = max(MIN_RUNS, args.runs)
     samples = _samples_dir()
@@ -303,10 +350,13 @@ def main() -> None:
     load_before = _load()
     throughput: list[list[str]] = []
     failures: list[str] = []
-    if not args.live_only:
-        with tempfile.TemporaryDirectory(prefix="nemstream-bench-") as scratch:
-            throughput, failures = _throughput_rows(Path(scratch), samples, runs, args.big_mb)
-    live = _live_rows(samples, args.live_repeat)
+    with tempfile.TemporaryDirectory(prefix="nemstream-bench-") as scratch:
+        before = _baseline(args.baseline, Path(scratch)) if args.baseline else None
+        if not args.live_only:
+            throughput, failures = _throughput_rows(
+                Path(scratch), samples, runs, args.big_mb, before
+            )
+        live = _live_rows(samples, args.live_repeat, before)
     print(f"## Parse throughput ({date.today().isoformat()})\n")
     print(f"Machine: {_machine()}\n")
     print(f"Load average: before {load_before}; after {_load()}\n")
@@ -318,6 +368,7 @@ def main() -> None:
                     "file",
                     "MB",
                     "rows",
+                    *(["before ms"] if args.baseline else []),
                     "nemstream ms",
                     "MB/s",
                     "polars defaults ms",
@@ -333,7 +384,10 @@ def main() -> None:
             print("\nReaders that failed:\n")
             print("\n".join(f"* {failure}" for failure in failures))
     print(f"\n### One live DispatchIS file ({LIVE}, 146 KB, 7 tables)\n")
-    print(_markdown(["what", "median ms", "best ms"], live))
+    columns = ["median ms", "best ms"]
+    if args.baseline:
+        columns = [f"before {c}" for c in columns] + columns
+    print(_markdown(["what", *columns], live))
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """Block size must not change results: the same real rows give the same frame on every path.
 
-The reader sends a block of D rows down one of four paths by its size: split and typed value by
+The reader sends a block of D rows down one of five paths by its size: split and typed value by
 value in Python (a few rows), split in Python and typed column by column (hundreds of rows),
-read by polars' CSV reader (blocks of 192 KB and more), or the careful row-by-row reader (any
-block a fast path cannot prove well formed). These tests take real rows from the NEMWeb samples,
+read by polars' CSV reader (blocks of 192 KB and more; from 24 MB with the timestamp columns
+read as categoricals), or the careful row-by-row reader (any block a fast path cannot prove
+well formed). These tests take real rows from the NEMWeb samples,
 force each path on the same rows, and require equal frames and equal row lines.
 
 No sample has a date-only or a fractional-second timestamp in a D row: every one of the
@@ -62,7 +63,7 @@ LARGE = [  # single-table files over the polars threshold as a whole
     names.DVD_DUDETAIL,
     names.DVD_TRADINGINTERCONNECT,
 ]
-PATHS = ("python rows", "python series", "polars", "careful")
+PATHS = ("python rows", "python series", "polars", "polars categorical", "careful")
 STYLES = ("as written", "date only", "fraction", "mixed", "quoted empties")
 FRACTIONS = ("0", "5", "250", "000", "123456")
 
@@ -169,14 +170,16 @@ def _path(label: str) -> Iterator[None]:
         ):
             yield
         return
-    polars_min, python_max = {
-        "python rows": (1 << 40, 1 << 40),
-        "python series": (1 << 40, 0),
-        "polars": (0, 0),
+    polars_min, python_max, categorical_min = {
+        "python rows": (1 << 40, 1 << 40, 1 << 40),
+        "python series": (1 << 40, 0, 1 << 40),
+        "polars": (0, 0, 1 << 40),
+        "polars categorical": (0, 0, 0),
     }[label]
     with (
         mock.patch.object(_blocks, "POLARS_MIN_BYTES", polars_min),
         mock.patch.object(_blocks, "PYTHON_MAX_CELLS", python_max),
+        mock.patch.object(_blocks, "CATEGORICAL_MIN_BYTES", categorical_min),
     ):
         yield
 
@@ -293,6 +296,7 @@ def _edits(i_row: bytes, rows: list[bytes]) -> dict[str, Any]:
         "short row": at(middle, [rows[middle - 2].rsplit(b",", 1)[0]]),
         "long row": at(middle, [rows[middle - 2] + b",extra"]),
         "foreign row": at(middle, [rows[middle - 2].replace(b",", b",OTHER", 2)]),
+        "row without its table": at(middle, [b"D,," + rows[middle - 2].split(b",", 2)[2]]),
         "another table between": at(middle, [*other, i_row, rows[middle - 2]]),
         "empty line before the footer": lambda lines: [*lines[:-1], b"", lines[-1]],
         "lines after the footer": lambda lines: [*lines, b"", b"C,more", b""],
@@ -348,15 +352,24 @@ def _outcome_on_disk(data: bytes, name: str, strict: bool, folder: Path) -> tupl
     return ("read", {k: f.to_dicts() for k, f in frames.items()}, lines, warnings)
 
 
+@pytest.mark.parametrize("categorical", [False, True], ids=["text", "categorical"])
 @pytest.mark.parametrize("strict", [True, False], ids=["strict", "lenient"])
 @pytest.mark.parametrize("name", LARGE[::2])
 def test_a_large_last_block_reads_as_a_line_by_line_scan_reads_it(
-    samples: SampleSet, name: str, strict: bool, tmp_path: Path
+    samples: SampleSet,
+    name: str,
+    strict: bool,
+    categorical: bool,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A large block that only the footer follows is read by polars to the end of the file
     without first counting its lines. Whatever is wrong with it, the outcome (frames, lines,
     warnings, or the error and its line) is the one of the ordinary scan line by line; and the
-    same file on disk, read in place where it can be, gives the same outcome too."""
+    same file on disk, read in place where it can be, gives the same outcome too. (Timestamps
+    read as text, or as categoricals as in a block of 24 MB and more.)"""
+    if categorical:
+        monkeypatch.setattr(_blocks, "CATEGORICAL_MIN_BYTES", 0)
     source = _load(samples, name)
     ((i_row, rows),) = source.blocks
     original = [source.header, i_row, *rows, b'C,"END OF REPORT",' + str(len(rows) + 3).encode()]

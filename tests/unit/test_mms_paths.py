@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from datetime import datetime
+from pathlib import Path
+from typing import Any
+from unittest import mock
 
 import pytest
 from polars.testing import assert_frame_equal
 
-from nemstream_mms import _blocks, iter_reports, read_report, views
+from nemstream_mms import _blocks, _reader, iter_reports, read_report, views
 from nemstream_testing import SampleSet, names
 
 SAMPLES = [
@@ -87,3 +91,57 @@ def test_archive_zip_of_zips(samples: SampleSet) -> None:
     key = next(iter(merged.tables))
     assert merged.locate(key, 0) == (members[0].name, 3)
     assert merged.locate(key, 10) == (members[1].name, 3)
+
+
+def test_a_zip_on_disk_reads_as_its_bytes(samples: SampleSet, tmp_path: Path) -> None:
+    """A zip given by path is read from disk (not loaded whole first): the same reports."""
+    archive = _day_archive(samples, [names.ROOFTOP_MEASUREMENT, names.ROOFTOP_SATELLITE])
+    path = tmp_path / "PUBLIC_ROOFTOP_PV_ACTUAL_20240303.zip"
+    path.write_bytes(archive)
+    on_disk = read_report(path)
+    in_memory = read_report(archive, name=path.name)
+    assert on_disk.members == in_memory.members
+    for key in in_memory.tables:
+        assert_frame_equal(on_disk.tables[key], in_memory.tables[key])
+
+
+def test_a_monthly_file_replaced_while_read_in_place_is_read_as_opened(
+    samples: SampleSet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large single-table file is mapped, and polars reads its block by path: if the path
+    names another file by then (the mirror replaced it), the open file is read into memory
+    instead, so header, rows and footer all come from the file that was opened."""
+    data = samples.path(names.DVD_TRADINGINTERCONNECT).read_bytes()
+    path = tmp_path / "PUBLIC_DVD_TRADINGINTERCONNECT.CSV"
+    path.write_bytes(data)
+    read_block = _blocks._read_block
+
+    def replacing(*args: Any, **kwargs: Any) -> Any:
+        newer = tmp_path / "newer.CSV"
+        newer.write_bytes(data.replace(b"NSW1-QLD1", b"NSW1-QLDX"))
+        os.replace(newer, path)  # as a mirror swaps in a new version
+        return read_block(*args, **kwargs)
+
+    monkeypatch.setattr(_blocks, "_read_block", replacing)
+    report = read_report(path)
+    expected = read_report(data, name=path.name)
+    frame = report.table("TRADING", "INTERCONNECTORRES")
+    assert "NSW1-QLD1" in frame["INTERCONNECTORID"].to_list()
+    assert_frame_equal(frame, expected.table("TRADING", "INTERCONNECTORRES"))
+    assert report.warnings == expected.warnings
+
+
+def test_a_monthly_file_is_read_in_place(samples: SampleSet, tmp_path: Path) -> None:
+    """The large single-table file given by path is not read into memory: polars reads its
+    block from the file (and the same frame comes back as from its bytes)."""
+    data = samples.path(names.DVD_TRADINGINTERCONNECT).read_bytes()
+    path = tmp_path / "PUBLIC_DVD_TRADINGINTERCONNECT[1].CSV"  # a glob character, kept as is
+    path.write_bytes(data)
+    with mock.patch.object(_reader, "read_csv_bytes", wraps=_reader.read_csv_bytes) as spy:
+        report = read_report(path)
+    assert not spy.called
+    expected = read_report(data, name=path.name)
+    assert_frame_equal(
+        report.table("TRADING", "INTERCONNECTORRES"),
+        expected.table("TRADING", "INTERCONNECTORRES"),
+    )

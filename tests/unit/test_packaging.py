@@ -26,6 +26,7 @@ PACKAGES = sorted(
 NEEDED_WITHOUT_IMPORT = {
     ("nemstream", "nemstream-aggregator"): "subcommands are imported on first use",
     ("nemstream", "nemstream-alerts"): "subcommands are imported on first use",
+    ("nemstream", "nemstream-dashboard"): "subcommands are imported on first use",
     ("nemstream", "nemstream-fetcher"): "subcommands are imported on first use",
     ("nemstream", "nemstream-mailer"): "subcommands are imported on first use",
     ("nemstream", "nemstream-mirror"): "subcommands are imported on first use",

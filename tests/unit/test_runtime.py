@@ -110,6 +110,7 @@ def test_up_gives_every_service_its_own_health_port() -> None:
         "aggregate": 9111,
         "alerts": 9120,
         "mailer": 9121,
+        "dashboard": 5006,
     }
     based = health_ports(["dispatch"], 9500)
     assert sorted(based.values()) == list(range(9500, 9500 + len(based)))

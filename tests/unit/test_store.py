@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -257,3 +257,38 @@ def test_recovery_survives_a_file_where_a_table_folder_should_be(tmp_path: Path)
         assert store.recover() == {}  # logged; writes to that table fail (and alarm) until fixed
     finally:
         store.close()
+
+
+def test_a_column_added_to_a_contract_needs_no_migration(
+    samples: SampleSet, store: Store, tmp_path: Path
+) -> None:
+    """Parts written before a column existed read as null in it: writes, corrections,
+    compaction, recovery and the query layer all go on over a mix of old and new parts."""
+    from nemstream_query import Query, QuerySettings
+
+    month = units_of(samples, [MONTHLY])  # real March 2026 prices, with apcflag etc.
+    old_schema = [
+        c for c in TABLES["prices5"].schema if c not in ("apcflag", "marketsuspendedflag")
+    ]
+    # the first days as an older writer stored them: a part without the two columns
+    first = pl.concat([u.frame for u in month[:600]]).select(old_schema)
+    store.add_part("prices5", first, level=0)
+    assert store.write(month[600:]).stored == len(month) - 600  # new parts, full schema
+    corrected = month[10].frame.with_columns(pl.col("rrp") + 1)
+    unit = Unit(month[10].table, month[10].name, month[10].interval, corrected, "changed")
+    assert store.write([unit]).corrected == 1  # a correction inside the old part
+    assert store.compact("prices5", min_parts=2, current_month="2026-04") == 1
+    rows = read(store.root, "prices5")
+    assert rows.height == 2880 and rows.select(TABLES["prices5"].key).is_duplicated().sum() == 0
+    assert rows["apcflag"].null_count() == 599 * 2  # the old part's rows, less the corrected one
+    store.close()
+    reopened = Store(tmp_path / "store")
+    reopened.recover()
+    reopened.close()
+    query = Query(QuerySettings(data_dir=tmp_path, query_cache_size=0))
+    try:
+        prices = query.prices(datetime(2026, 3, 1), datetime(2026, 3, 2), resolution=None).frame
+        assert prices.height > 0
+        assert not query.price_now().is_empty()
+    finally:
+        query.close()

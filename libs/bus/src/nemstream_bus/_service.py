@@ -5,7 +5,7 @@ as it takes: a service outlives a server restart), serve ``/healthz``, ``/readyz
 ``/metrics`` with a ``nats_connected`` check, run its consume loops and background jobs, and on
 the way out finish in-flight work, cancel the jobs and drain the connection.
 
-A one-shot command (`one_shot`: replay, backfill, aggregate --from-archive, inspect) waits for
+A one-shot command (`one_shot`: replay, backfill, aggregate --from-archive) waits for
 NATS only `nats_connect_timeout_s`, then fails with one sentence a person can act on.
 """
 

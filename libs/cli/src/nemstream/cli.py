@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "aggregate": ("nemstream_aggregator.cli:aggregate", "The 30-minute aggregator service."),
     "alerts": ("nemstream_alerts.cli:alerts", "Price alerts by SMS, data-freshness alerts."),
     "backfill": ("nemstream_fetcher.cli:backfill", "Publish history from ARCHIVE or MMSDM."),
+    "dashboard": ("nemstream_dashboard.cli:dashboard", "The analysts' dashboard (port 5006)."),
     "fetch": ("nemstream_fetcher.cli:fetch", "The fetcher service for one feed."),
     "mailer": ("nemstream_mailer.cli:mailer", "New generating units and registry changes by mail."),
     "inspect": ("nemstream.commands.inspect:inspect", "Tables and row counts of MMS files."),

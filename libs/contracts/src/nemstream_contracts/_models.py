@@ -148,6 +148,12 @@ class DispatchPriceRow(_Row):
     rrp: Finite = measure("$/MWh", "regional reference price")
     runno: int | None = None
     price_status: str | None = Field(None, description="FIRM / NOT FIRM where present")
+    apcflag: int | None = Field(
+        None, description="1 = the administered price cap applied to this price, else 0"
+    )
+    marketsuspendedflag: int | None = Field(
+        None, description="1 = the market was suspended in this region, else 0"
+    )
     raise6secrrp: Finite | None = measure("$/MW", default=None)
     raise60secrrp: Finite | None = measure("$/MW", default=None)
     raise5minrrp: Finite | None = measure("$/MW", default=None)

@@ -4,7 +4,9 @@ and the settlement rules every table and service relies on.
 Every other nemstream package takes these from here, so a rule is written once: NEM time is
 UTC+10 all year (no daylight saving: never ``Australia/Sydney``), intervals are named by their
 *end*, 5-minute settlement began with the interval ending 2021-10-01 00:05, and rooftop PV
-sub-regions are never added to their region.
+sub-regions are never added to their region. Also here: the market price cap and floor by
+financial year, and which regions each interconnector joins (and in which direction a positive
+flow goes).
 """
 
 from __future__ import annotations
@@ -47,6 +49,80 @@ FIVE_MINUTE_SETTLEMENT_START = datetime(2021, 10, 1, 0, 5)
 prices are 30-minute trading-interval prices."""
 
 
+MARKET_PRICE_CAPS: dict[int, float] = {
+    2016: 14_000.0,
+    2017: 14_200.0,
+    2018: 14_500.0,
+    2019: 14_700.0,
+    2020: 15_000.0,
+    2021: 15_100.0,
+    2022: 15_500.0,
+    2023: 16_600.0,
+    2024: 17_500.0,
+    2025: 20_300.0,
+}
+"""Market price cap (MPC, $/MWh) by financial year, keyed by the year the financial year starts
+in (2024: 1 July 2024 to 30 June 2025, NEM time). Source: AEMO's published market price
+settings for each financial year (the AEMC's reliability settings, indexed yearly). A year not
+listed here is unknown (`market_price_cap` gives None): add it when AEMO publishes it."""
+
+MARKET_FLOOR_PRICE = -1000.0
+"""Market floor price ($/MWh): the lowest price dispatch can set (unchanged since 2016-17)."""
+
+FINANCIAL_YEAR_START_MONTH = 7
+"""A financial year runs 1 July to 30 June."""
+
+INTERCONNECTOR_REGION_CODES: dict[str, str] = {
+    "N": "NSW1",
+    "Q": "QLD1",
+    "S": "SA1",
+    "SA": "SA1",
+    "T": "TAS1",
+    "V": "VIC1",
+}
+"""Short region names in interconnector ids (``V-SA``, ``T-V-MNSP1``, ``N-Q-MNSP1``)."""
+
+INTERCONNECTORS: dict[str, tuple[str, str]] = {
+    "N-Q-MNSP1": ("NSW1", "QLD1"),  # Terranora (Directlink)
+    "NSW1-QLD1": ("NSW1", "QLD1"),  # Queensland-NSW Interconnector (QNI)
+    "T-V-MNSP1": ("TAS1", "VIC1"),  # Basslink
+    "V-S-MNSP1": ("VIC1", "SA1"),  # Murraylink
+    "V-SA": ("VIC1", "SA1"),  # Heywood
+    "VIC1-NSW1": ("VIC1", "NSW1"),  # Victoria-NSW
+}
+"""The NEM's interconnectors by AEMO id: (from, to) regions. A positive flow (MWFLOW,
+METEREDMWFLOW) goes from the first named region to the second; EXPORTLIMIT bounds the positive
+direction, IMPORTLIMIT (usually a negative number) the negative one. Ids not listed here are
+read by `interconnector_regions` from their parts."""
+
+
+def financial_year(interval: datetime) -> int:
+    """The financial year (the year it starts in) of the interval *ending* at `interval`: the
+    interval ending 1 July 00:00 still belongs to the year that ends then."""
+    start = naive_nem(interval) - timedelta(microseconds=1)
+    return start.year if start.month >= FINANCIAL_YEAR_START_MONTH else start.year - 1
+
+
+def market_price_cap(interval: datetime) -> float | None:
+    """The market price cap ($/MWh) for the interval ending at `interval` (NEM time), None for
+    a financial year not in `MARKET_PRICE_CAPS`."""
+    return MARKET_PRICE_CAPS.get(financial_year(interval))
+
+
+def interconnector_regions(interconnectorid: str) -> tuple[str, str] | None:
+    """The (from, to) regions of an interconnector: a positive flow goes from the first to the
+    second. Known ids from `INTERCONNECTORS`; others from their parts (``NSW1-SA1``, ``V-S``;
+    an ``MNSPn`` part is dropped); None when the id names no two regions."""
+    known = INTERCONNECTORS.get(interconnectorid)
+    if known is not None:
+        return known
+    parts = [p for p in interconnectorid.upper().split("-") if not p.startswith("MNSP")]
+    regions = [p if p in REGIONS else INTERCONNECTOR_REGION_CODES.get(p) for p in parts]
+    if len(regions) != 2 or None in regions or regions[0] == regions[1]:
+        return None
+    return str(regions[0]), str(regions[1])
+
+
 def nem_time(moment: datetime) -> datetime:
     """An aware instant in NEM time; a naive one is taken to be NEM time already."""
     return moment.replace(tzinfo=NEM_TZ) if moment.tzinfo is None else moment.astimezone(NEM_TZ)
@@ -83,14 +159,22 @@ def parent_region(regionid: str) -> str:
 
 __all__ = [
     "DISPATCH_MINUTES",
+    "FINANCIAL_YEAR_START_MONTH",
     "FIVE_MINUTE_SETTLEMENT_START",
     "HALF_HOUR_MINUTES",
+    "INTERCONNECTORS",
+    "INTERCONNECTOR_REGION_CODES",
+    "MARKET_FLOOR_PRICE",
+    "MARKET_PRICE_CAPS",
     "NEM_OFFSET",
     "NEM_TZ",
     "PRICING_RUN",
     "REGIONS",
     "ROOFTOP_REGIONS",
     "ROOFTOP_SUBREGIONS",
+    "financial_year",
+    "interconnector_regions",
+    "market_price_cap",
     "naive_nem",
     "nem_now",
     "nem_time",

@@ -2,9 +2,10 @@
 well formed, falling back to a careful row-by-row reader that recovers or names the bad line.
 
 * small blocks (a live 5-minute file): split in Python, typed value by value or by Series;
-* large blocks (monthly archives): read in place by polars with a sniffed schema; a large block
-  that only the file's closing C rows follow is read to the end of the file without counting
-  its lines first (`parse_last_block`);
+* large blocks (monthly archives): read in place by polars with a sniffed schema (from a file
+  on disk, by polars itself); a large block that only the file's closing C rows follow is read
+  to the end of the file without counting its lines first (`parse_last_block`). Its checks and
+  the typing of its usual timestamps run in one select;
 * anything a fast path cannot prove well formed: the careful reader (`csv` module).
 """
 
@@ -30,6 +31,7 @@ from nemstream_mms._errors import (
 from nemstream_mms._report import RowLines, TableKey, TableThunk
 from nemstream_mms._typing import (
     DTYPES,
+    categorical_timestamps,
     looks_like_timestamp,
     type_frame,
     type_rows,
@@ -45,6 +47,11 @@ the reader's fixed cost per call (about a millisecond) would dominate."""
 SNIFF_ROWS = 200
 """Rows looked at to guess the type of a column nemstream does not catalogue in a block read by
 polars; a guess that later rows contradict is caught and the block re-read as text."""
+
+CATEGORICAL_MIN_BYTES = 24 * 1024**2
+"""Blocks at least this big are read with their catalogued timestamp columns as categoricals,
+each distinct text hashed as polars reads it and parsed once afterwards; below it, the fixed
+cost of that (about 2 ms a block) is more than it saves, and they are read as text."""
 
 PYTHON_MAX_CELLS = 1_500
 """Split blocks with at most this many values are typed value by value in Python; bigger ones
@@ -84,7 +91,7 @@ class Block:
     stop: int  # offset just past the last D row
     i_line: int  # line of the I row; D rows start on the next line
     line_count: int  # physical lines between the I row and the next I/C row
-    file: str | None = None  # the plain file `data` maps, if it maps one: polars reads that
+    file: str | None = None  # the plain file `data` maps (absolute path), if it maps one
 
     @property
     def body(self) -> bytes:
@@ -209,7 +216,7 @@ def _fast_polars(
     every row is a D row of this table, as many rows as lines, no row short of fields. With
     `closing`, the block is read to the end of the file (see `parse_last_block`).
 
-    The checks and the parse of the timestamp columns written the usual way run in one select
+    The checks and the typing of the timestamp columns written the usual way run in one select
     (polars evaluates them side by side); the other values are typed, and a bad value reported
     with its line, when the table is asked for."""
     if closing is None:
@@ -224,13 +231,20 @@ def _fast_polars(
     if raw.height != count or count < 1:
         raise _Fallback  # a blank line, a row spanning lines: the careful reader
     key = block.key
-    checks = [
+    subtype = pl.col("_subtype") if key.subtype else pl.col("_subtype").fill_null("")
+    checks = [  # a null (an empty field) is no match: its row is not one of this table's
         (pl.col("_row") == "D").all(ignore_nulls=False),
-        (pl.col("_table") == key.table).all(),
-        (pl.col("_subtype").fill_null("") == key.subtype).all(),
-        (pl.col("_version") == block.version_token).all(),
+        (pl.col("_table") == key.table).all(ignore_nulls=False),
+        (subtype == key.subtype).all(ignore_nulls=False),
+        (pl.col("_version") == block.version_token).all(ignore_nulls=False),
     ]
-    texts = [c for c, dtype in raw.schema.items() if dtype == pl.String and c not in _PREFIX]
+    typed = categorical_timestamps(raw, block.columns)
+    schema = raw.schema
+    unusual = [c for c, t in schema.items() if isinstance(t, pl.Categorical) and c not in typed]
+    if unusual:  # timestamps not all written the usual way: text, as if read without the schema
+        raw = raw.with_columns(pl.col(c).cast(pl.String) for c in unusual)
+        schema = raw.schema
+    texts = [c for c, dtype in schema.items() if dtype == pl.String and c not in _PREFIX]
     stamps = [c for c in texts if column_kind(c) is Kind.DATETIME]
     others = [c for c in texts if c not in stamps]
     # lines were not counted when `closing` is given: a line break inside a (quoted) field
@@ -242,12 +256,13 @@ def _fast_polars(
     found = raw.select(
         *(check.alias(f"check {n}") for n, check in enumerate(checks)),
         pl.col(block.columns[-1]).null_count().alias("short"),
+        *typed.values(),
         *usual_timestamps_exprs(stamps),
         *((pl.col(c) == "").any().alias(f"{c} empty") for c in others),
     )
     if not all(found.get_column(f"check {n}")[0] for n in range(len(checks))):
         raise _Fallback  # a foreign row, a line break in a field: the careful reader
-    usual = usual_timestamps(found, raw, stamps)
+    usual = {c: found.get_column(c) for c in typed} | usual_timestamps(found, raw, stamps)
     odd = [c for c in stamps if c not in usual]
     if unproven and odd and raw.select(pl.any_horizontal(_has_line_break(c) for c in odd)).item():
         raise _Fallback
@@ -268,7 +283,7 @@ def _fast_polars(
 
 
 def _has_line_break(column: str) -> pl.Expr:
-    return pl.col(column).str.contains("\n", literal=True).any()
+    return pl.col(column).cast(pl.Binary).bin.contains(b"\n").any()  # faster than as text
 
 
 def _read_block(block: Block, count: int | None, *, retry: bool = True) -> pl.DataFrame:
@@ -296,6 +311,7 @@ def _read_block(block: Block, count: int | None, *, retry: bool = True) -> pl.Da
                 skip_lines=skip,
                 n_rows=count,
                 raise_if_empty=False,
+                glob=False,  # a path is the file's own, whatever characters it holds
             )
         except (pl.exceptions.PolarsError, ValueError, OverflowError):
             continue
@@ -304,7 +320,8 @@ def _read_block(block: Block, count: int | None, *, retry: bool = True) -> pl.Da
 
 def _sniff(block: Block) -> dict[str, pl.DataType]:
     """Read schema for a block: catalogued types, numbers guessed from the first rows as
-    floats, everything else (timestamps included, typed later) as text."""
+    floats, catalogued timestamps of a very large block as categoricals (typed by
+    `categorical_timestamps`), everything else (timestamps typed later) as text."""
     data, end = block.data, block.start
     for _ in range(SNIFF_ROWS):
         found = data.find(b"\n", end, block.stop)
@@ -331,7 +348,12 @@ def _sniff(block: Block) -> dict[str, pl.DataType]:
                     kind = Kind.FLOAT
                 except ValueError:
                     pass
-        schema[name] = pl.String() if kind is Kind.DATETIME else DTYPES[kind]
+        if kind is not Kind.DATETIME:
+            schema[name] = DTYPES[kind]
+        elif block.size >= CATEGORICAL_MIN_BYTES:  # categories of its own: only its texts
+            schema[name] = pl.Categorical(pl.Categories.random())
+        else:
+            schema[name] = pl.String()
     return schema
 
 

@@ -23,7 +23,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import BinaryIO, NoReturn
 
 from nemstream_mms import _blocks
 from nemstream_mms._blocks import (
@@ -69,15 +69,50 @@ def read_csv_file(path: str | os.PathLike[str], name: str, *, strict: bool = Tru
     with Path(path).open("rb") as file:
         info = os.fstat(file.fileno())
         if stat.S_ISREG(info.st_mode) and info.st_size >= _blocks.POLARS_MIN_BYTES:
-            with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-                if mapped[:3] != _BOM:
-                    try:
-                        return _read(mapped, name, strict, os.fsdecode(path))
-                    except _NotInPlace:
-                        pass
+            report = _read_in_place(file, info, name, strict, os.path.abspath(path))
+            if report is not None:
+                return report
             file.seek(0)
         data = file.read()
     return read_csv_bytes(data, name, strict=strict)
+
+
+def _read_in_place(
+    file: BinaryIO, info: os.stat_result, name: str, strict: bool, path: str
+) -> MmsReport | None:
+    """`read_csv_file` of a file mapped in memory; None where that cannot be done: its rows are
+    not one large block, it cannot be mapped, or the file at `path` (which polars opens) is no
+    longer the one open (replaced or changed while it was read)."""
+    try:
+        mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+    with mapped:
+        if mapped[:3] == _BOM:
+            return None
+        try:
+            report = _read(mapped, name, strict, path)
+        except _NotInPlace:
+            return None
+        except MmsError:
+            if _unchanged(path, info):
+                raise
+            return None
+    return report if _unchanged(path, info) else None
+
+
+def _unchanged(path: str, info: os.stat_result) -> bool:
+    """Whether the file at `path` is still the open file `info` describes, as it was."""
+    try:
+        now = os.stat(path)
+    except OSError:
+        return False
+    return (now.st_dev, now.st_ino, now.st_size, now.st_mtime_ns) == (
+        info.st_dev,
+        info.st_ino,
+        info.st_size,
+        info.st_mtime_ns,
+    )
 
 
 def _read(data: Buffer, name: str, strict: bool, file: str | None) -> MmsReport:

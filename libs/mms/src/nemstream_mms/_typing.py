@@ -3,7 +3,9 @@
 Three ways share one set of rules, chosen by table size because fixed costs differ: a table of a
 few rows (most tables of a live 5-minute file) is typed value by value in Python and built row-wise
 in one call; a table of hundreds of rows column by column with polars Series; a large table read
-by polars' CSV reader is typed with polars expressions. All raise the same `ValueTypeError`
+by polars' CSV reader is typed with polars expressions (its timestamps, where they are all
+written the usual way, in the select that checks its structure, each distinct text parsed
+once; in a very large one, read as categoricals). All raise the same `ValueTypeError`
 naming the first bad line, and all give the same frame for the same rows: Python's conversions
 (`float`, `int`, `_parse_timestamp`) are the rules; polars' bulk casts are used only where they
 agree with them, and whatever polars does not take is converted by the Python rules.
@@ -247,6 +249,7 @@ def type_series(
     return pl.DataFrame(out)
 
 
+_DATETIME = pl.Datetime("us")
 _EPOCH = datetime(1970, 1, 1)
 _MICRO = timedelta(microseconds=1)
 
@@ -412,6 +415,30 @@ def usual_timestamps(
         if found.get_column(f"{name} usual")[0]
         and found.get_column(name).null_count() == frame.get_column(name).null_count()
     }
+
+
+def categorical_timestamps(frame: pl.DataFrame, names: list[str]) -> dict[str, pl.Expr]:
+    """The columns (of `names`) that polars' CSV reader read as categoricals with categories of
+    their own (only their distinct texts, hashed as they were read) in which polars parses
+    every text, each of them written the usual way: for each, an expression that types it
+    (each distinct text is parsed here, once, and looked up by its code). Any other column is
+    to be typed as text."""
+    out: dict[str, pl.Expr] = {}
+    schema = frame.schema
+    for name in names:
+        dtype = schema[name]
+        if not isinstance(dtype, pl.Categorical):
+            continue
+        codes = frame.get_column(name).to_physical()
+        highest = codes.max()
+        if not isinstance(highest, int):
+            continue  # no value at all
+        every = pl.int_range(0, highest + 1, eager=True).cast(codes.dtype)
+        texts = every.cat.to(dtype, strict=False).cast(pl.String)  # by code
+        parsed = texts.str.strptime(_DATETIME, TIMESTAMP_FORMAT, strict=False, cache=False)
+        if parsed.null_count() == texts.null_count() and texts.str.contains(_USUAL).all():
+            out[name] = pl.lit(parsed).gather(pl.col(name).to_physical()).alias(name)
+    return out
 
 
 def _usual_timestamps(frame: pl.DataFrame, names: list[str]) -> dict[str, pl.Series]:

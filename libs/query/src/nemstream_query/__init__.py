@@ -1,18 +1,24 @@
 """Queries over the parquet store with DuckDB: generation by fuel and region, daily energy,
-station revenue, renewable share, prices and flows; resolution chosen from the range with
-gaps filled from the other resolution; a cache that new data invalidates."""
+station revenue, renewable share, prices and flows; for the dashboard also the market now,
+price analytics, renewable records, curtailment, rooftop PV by region, and station and unit
+answers; resolution chosen from the range with gaps filled from the other resolution; a cache
+that new data invalidates."""
 
 from nemstream_query._answer import Answer
 from nemstream_query._engine import Engine
 from nemstream_query._generation import RENEWABLE, ROOFTOP, STORAGE, by_fuel, renewable_share
+from nemstream_query._market import PRICE_BINS, STATUSES
 from nemstream_query._query import Query
 from nemstream_query._resolution import Policy, Resolution, align_down, align_up, expected, gaps
 from nemstream_query._rooftop import five_minute, pchip
 from nemstream_query._settings import QuerySettings
+from nemstream_query._station import StationDetail
 
 __all__ = [
+    "PRICE_BINS",
     "RENEWABLE",
     "ROOFTOP",
+    "STATUSES",
     "STORAGE",
     "Answer",
     "Engine",
@@ -20,6 +26,7 @@ __all__ = [
     "Query",
     "QuerySettings",
     "Resolution",
+    "StationDetail",
     "align_down",
     "align_up",
     "by_fuel",

@@ -24,7 +24,9 @@ from prometheus_client import Counter, Histogram
 
 from nemstream_query import _generation, _prices
 from nemstream_query._answer import Answer
+from nemstream_query._dashboard import DashboardQueries
 from nemstream_query._engine import Engine
+from nemstream_query._records import MonthMemo
 from nemstream_query._resolution import Policy, Resolution
 from nemstream_query._settings import QuerySettings
 from nemstream_registry import RegistryError, read_registry
@@ -42,8 +44,8 @@ _GENERATION_TABLES = ("scada5", "scada30", "rooftop", DAILY)
 _PRICE_TABLES = ("prices5", "prices30")
 
 
-class Query:
-    """Dashboard and API queries over one store."""
+class Query(DashboardQueries):
+    """Dashboard and API queries over one store (the dashboard's own in `DashboardQueries`)."""
 
     def __init__(
         self, settings: QuerySettings | None = None, units: pl.DataFrame | None = None
@@ -71,6 +73,7 @@ class Query:
             maxsize=max(1, self.settings.query_cache_size), ttl=self.settings.query_cache_ttl_s
         )
         self._lock = threading.Lock()
+        self._records = MonthMemo()
 
     def set_units(self, units: pl.DataFrame | None) -> None:
         """Replace the unit registry (answers cached before are not served again)."""

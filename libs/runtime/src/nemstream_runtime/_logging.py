@@ -20,6 +20,8 @@ QUIET_LOGGERS = {
     "nats.js.kv": logging.ERROR,  # warns on every KV listing about servers older than 2.10
     "twilio.http_client": logging.WARNING,  # request and response headers at INFO
     "mail.log": logging.WARNING,  # aiosmtpd (tests) logs every session
+    "tornado.access": logging.WARNING,  # the dashboard's every request and websocket
+    "bokeh": logging.WARNING,  # the dashboard server's session chatter
 }
 """Libraries whose chatter would drown the service's own lines, and the level they start at."""
 

@@ -34,6 +34,8 @@ from nemstream_store._tables import (
     message_frame,
     month_of,
     polars_type,
+    read_rows,
+    scan_rows,
     unit_name,
 )
 
@@ -65,7 +67,9 @@ __all__ = [
     "message_frame",
     "month_of",
     "polars_type",
+    "read_rows",
     "rebuild_daily",
+    "scan_rows",
     "stale_months",
     "storage_cause",
     "trading_day",

@@ -12,10 +12,12 @@ that overlap those days) and the month's rollup part is replaced.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 import polars as pl
 
 from nemstream_store._store import CLOSED_LEVEL, Store
+from nemstream_store._tables import TABLES, scan_rows
 
 DAILY = "daily_unit"
 DAILY_SCHEMA = {
@@ -55,7 +57,9 @@ def _month_files(store: Store, table: str, month: str, window: Window = None) ->
 
 
 def _scan(files: list[str], window: Window, time_column: str = "settlementdate") -> pl.LazyFrame:
-    frame = pl.scan_parquet(files)
+    # parts live under store/<table>/month=YYYY-MM/: read them in their table's current schema
+    table = TABLES[Path(files[0]).parents[1].name] if files else None
+    frame = scan_rows(files, table.schema) if table is not None else pl.scan_parquet(files)
     if window is not None:
         frame = frame.filter(pl.col(time_column).is_between(*window, closed="right"))
     return frame

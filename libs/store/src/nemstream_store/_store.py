@@ -36,6 +36,7 @@ from nemstream_store._tables import (
     TableSpec,
     message_frame,
     month_of,
+    read_rows,
     unit_name,
 )
 
@@ -173,7 +174,7 @@ class Store:
             missing = [p for p in manifest.parts if p.file not in known]
             count = 0
             for part in missing:
-                frame = pl.read_parquet(folder / part.file)
+                frame = read_rows([folder / part.file], TABLES[name].schema)
                 count += self._index_frame(TABLES[name], part.file, frame)
             reindexed[name] = count
             if count:
@@ -296,7 +297,7 @@ class Store:
                 if old is None:
                     continue  # already gone (a previous correction in this process)
                 kept = (
-                    pl.read_parquet(self.folder(table.name) / old_file)
+                    read_rows([self.folder(table.name) / old_file], table.schema)
                     .with_columns(_unit_names(table).alias("_unit"))
                     .filter(~pl.col("_unit").is_in(list(names)))
                     .drop("_unit")
@@ -380,9 +381,11 @@ class Store:
                     for i in range(0, len(group) - min_parts + 1, min_parts)
                 ]
             for group, level in groups:
-                frame = pl.concat(
-                    [pl.read_parquet(self.folder(table) / p.file) for p in group],
-                    how="vertical_relaxed",
+                paths = [self.folder(table) / p.file for p in group]
+                frame = (
+                    read_rows(paths, spec.schema)
+                    if spec is not None
+                    else pl.concat([pl.read_parquet(p) for p in paths], how="vertical_relaxed")
                 ).sort(key)
                 part = self._write_part(table, month, frame, level=level, time_column=time_column)
                 self._swap(table, {p.file for p in group}, [part])

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
 import polars as pl
@@ -244,6 +246,19 @@ TABLES: dict[str, TableSpec] = {
 """Every table the writer keeps, by name."""
 
 BY_SUBJECT: dict[str, TableSpec] = {t.subject: t for t in TABLES.values()}
+
+
+def scan_rows(paths: Sequence[str | Path], schema: dict[str, pl.DataType]) -> pl.LazyFrame:
+    """Parts read in a table's current schema: a column the contract gained after a part was
+    written reads as null there, one it lost is left out. Adding a column needs no migration."""
+    return pl.scan_parquet(
+        [str(p) for p in paths], schema=schema, missing_columns="insert", extra_columns="ignore"
+    )
+
+
+def read_rows(paths: Sequence[str | Path], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """`scan_rows`, collected."""
+    return scan_rows(paths, schema).collect()
 
 
 def month_of(interval: datetime) -> str:

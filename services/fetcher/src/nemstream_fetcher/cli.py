@@ -68,9 +68,12 @@ def backfill(
     help="N x real time between intervals; 0: as fast as possible.",
 )
 def replay(paths: tuple[Path, ...], speed: float) -> None:
-    """Publish real historical files as if live (same subjects, same message ids)."""
+    """Publish real historical files as if live (same subjects, same message ids); a folder
+    means every file in it, recursively, in name order. Exit 1 if a file was no MMS report."""
     from nemstream_bus import run_one_shot
     from nemstream_fetcher._replay import run_replay
 
     result = run_one_shot(run_replay(list(paths), speed=speed))
     click.echo(result.summary())
+    if result.unreadable:
+        raise SystemExit(1)

@@ -45,6 +45,12 @@ def _samples(given: Path | None) -> Path:
 @click.option("--mirror-port", default=8089, show_default=True)
 @click.option("--nats-port", default=4222, show_default=True, help="Embedded server's port.")
 @click.option(
+    "--history/--no-history",
+    default=None,
+    help="Offline: before the mirror and the fetchers start, replay the samples' history (every "
+    "subfolder, the MMSDM/ARCHIVE files) onto the bus, as live [default: on with --offline].",
+)
+@click.option(
     "--ports-from",
     type=int,
     default=None,
@@ -57,18 +63,22 @@ def up(
     feeds: str,
     mirror_port: int,
     nats_port: int,
+    history: bool | None,
     ports_from: int | None,
 ) -> None:
     """Run nemstream: NATS (embedded unless NEMSTREAM_NATS_URL is set) and every service.
 
     Services run as separate processes with prefixed logs, restarted if they die; Ctrl-C
-    stops everything cleanly. With --offline, NEMWeb is the local mirror over the samples."""
+    stops everything cleanly. With --offline, NEMWeb is the local mirror over the samples, and
+    the samples' history is loaded first through the bus (--no-history: not)."""
     from nemstream._supervisor import run_stack
 
     chosen = [f.strip() for f in feeds.split(",") if f.strip()]
     unknown = set(chosen) - set(FEEDS)
     if unknown:
         raise click.UsageError(f"unknown feeds: {', '.join(sorted(unknown))}")
+    if history and not offline:
+        raise click.UsageError("--history loads the samples' history: it needs --offline")
     asyncio.run(
         run_stack(
             feeds=chosen,
@@ -78,5 +88,6 @@ def up(
             mirror_port=mirror_port,
             nats_port=nats_port,
             ports_from=ports_from,
+            history=offline if history is None else history,
         )
     )

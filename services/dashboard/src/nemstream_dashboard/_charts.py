@@ -1,0 +1,317 @@
+"""Bokeh figures the views update in place (their data sources change; the figure stays), so a
+new interval moves a chart without a reload or a flicker.
+
+Times on every axis are interval-ending NEM time, shown as stored (naive NEM time) and labelled
+so. Colours: one per fuel and one per region, the same on every tab.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import polars as pl
+from bokeh.models import (
+    ColumnDataSource,
+    DatetimeTickFormatter,
+    FactorRange,
+    HoverTool,
+    LinearAxis,
+    NumeralTickFormatter,
+    Range1d,
+)
+from bokeh.plotting import figure
+
+from nemstream_market import REGIONS
+
+TIME_LABEL = "interval ending, NEM time (UTC+10)"
+
+FUEL_ORDER = (
+    "coal",
+    "gas",
+    "liquid",
+    "biomass",
+    "hydro",
+    "wind",
+    "solar",
+    "rooftop",
+    "battery",
+    "other",
+    "unknown",
+)
+"""Stacking order: firm thermal at the bottom, variable renewables above, storage on top."""
+
+FUEL_COLOURS = {
+    "coal": "#3d3d3d",
+    "gas": "#e8843a",
+    "liquid": "#c0392b",
+    "biomass": "#8d6e63",
+    "hydro": "#2b7bba",
+    "wind": "#3aa655",
+    "solar": "#f2c12e",
+    "rooftop": "#f7e08a",
+    "battery": "#8e5bd6",
+    "other": "#9e9e9e",
+    "unknown": "#cfcfcf",
+    "imports": "#5dade2",
+    "exports": "#1b4f72",
+}
+
+REGION_COLOURS = dict(
+    zip(REGIONS, ("#1f77b4", "#d62728", "#ff7f0e", "#2ca02c", "#9467bd"), strict=True)
+) | {"NEM": "#333333"}
+
+
+PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+"""Colours for series that are neither a region nor a fuel (interconnectors)."""
+
+
+def colour_of(name: str, index: int = 7) -> str:
+    """A region's or a fuel's colour (else the palette's `index`-th)."""
+    return REGION_COLOURS.get(name) or FUEL_COLOURS.get(name) or PALETTE[index % len(PALETTE)]
+
+
+def _time_axis(fig: Any) -> None:
+    fig.xaxis.formatter = DatetimeTickFormatter(
+        hours="%H:%M", days="%d %b", months="%b %Y", years="%Y"
+    )
+    fig.xaxis.axis_label = TIME_LABEL
+
+
+def new_figure(title: str, y_label: str, *, time: bool = True, height: int = 320) -> Any:
+    """A figure sized for the dashboard's grid, with a time axis by default."""
+    fig = figure(
+        title=title,
+        height=height,
+        sizing_mode="stretch_width",
+        x_axis_type="datetime" if time else "linear",
+        tools="pan,xwheel_zoom,box_zoom,reset,save",
+        active_scroll=None,
+        toolbar_location="above",
+    )
+    fig.yaxis.axis_label = y_label
+    if time:
+        _time_axis(fig)
+    fig.hspan(y=[0], line_color="#999999", line_width=1, line_dash="dotted")
+    return fig
+
+
+def wide(
+    frame: pl.DataFrame, index: str, column: str, value: str, *, fill: float | None = None
+) -> pl.DataFrame:
+    """Long rows (index, column, value) as one column per `column` value (missing values
+    `fill`, or left missing)."""
+    if frame.is_empty():
+        return pl.DataFrame({index: []})
+    table = frame.pivot(on=column, index=index, values=value, aggregate_function="sum").sort(index)
+    return table.fill_null(fill) if fill is not None else table
+
+
+def step_of(frame: pl.DataFrame) -> timedelta | None:
+    """The length of a series' intervals, from its ``minutes`` column (None if it has none)."""
+    if "minutes" not in frame.columns or frame.is_empty():
+        return None
+    minutes = frame["minutes"].min()
+    return timedelta(minutes=float(minutes)) if isinstance(minutes, int | float) else None
+
+
+def with_gaps(table: pl.DataFrame, x: str, step: timedelta | None = None) -> pl.DataFrame:
+    """A time-indexed table with an empty row wherever time jumps by more than twice its step
+    (given, or the usual one), so lines and areas break at a gap instead of bridging it (a
+    straight line across a missing week would be a value nobody measured)."""
+    if x not in table.columns or table.height < 2 or table.schema[x] != pl.Datetime("us"):
+        return table
+    usual: Any = step
+    if usual is None:
+        if table.height < 3:
+            return table
+        usual = table[x].diff().drop_nulls().median()
+    if usual is None:
+        return table
+    after = table.filter(pl.col(x).diff() > pl.lit(usual) * 2).select(
+        (pl.col(x) - pl.duration(microseconds=1)).alias(x)
+    )
+    if after.is_empty():
+        return table
+    blanks = after.with_columns(
+        [pl.lit(None, table.schema[c]).alias(c) for c in table.columns if c != x]
+    ).select(table.columns)
+    return pl.concat([table, blanks]).sort(x)
+
+
+class Lines:
+    """One line per series (regions, interconnectors), updated by `update`."""
+
+    def __init__(self, title: str, y_label: str, series: Sequence[str], *, time: bool = True):
+        self.figure = new_figure(title, y_label, time=time)
+        self.series = list(series)
+        self.source = ColumnDataSource({"x": [], **{s: [] for s in self.series}})
+        self.renderers = {
+            name: self.figure.line(
+                "x",
+                name,
+                source=self.source,
+                color=colour_of(name, index),
+                line_width=2,
+                legend_label=name,
+                name=name,
+            )
+            for index, name in enumerate(self.series)
+        }
+        self.points = {  # a point alone (one interval of data) still shows
+            name: self.figure.scatter(
+                "x", name, source=self.source, color=colour_of(name, index), size=4, name=name
+            )
+            for index, name in enumerate(self.series)
+        }
+        if self.series:
+            self.figure.legend.click_policy = "hide"
+            self.figure.add_layout(self.figure.legend[0], "right")
+        self.figure.add_tools(
+            HoverTool(
+                tooltips=[("", "$name"), ("x", "@x{%F %H:%M}" if time else "@x"), ("y", "$y")],
+                formatters={"@x": "datetime"} if time else {},
+                mode="vline",
+            )
+        )
+
+    def update(self, frame: pl.DataFrame, x: str, series: str, value: str) -> None:
+        """Show long rows (x, series, value); a series without data is hidden, gaps break."""
+        table = with_gaps(wide(frame, x, series, value), x, step_of(frame))
+        data: dict[str, list[Any]] = {"x": table[x].to_list() if x in table.columns else []}
+        nan = float("nan")
+        for name in self.series:
+            present = name in table.columns
+            data[name] = (
+                table[name].cast(pl.Float64).fill_null(nan).to_list()
+                if present
+                else [nan] * len(data["x"])
+            )
+            self.renderers[name].visible = present
+            self.points[name].visible = present
+        self.source.data = data
+
+
+class Stack:
+    """A stacked area of MW by fuel: positive parts stacked up, negative parts (battery
+    charging, pumping, exports) stacked down from zero, so nothing nets off unseen."""
+
+    def __init__(self, title: str, y_label: str = "MW"):
+        self.figure = new_figure(title, y_label)
+        self.names = [*FUEL_ORDER, "imports", "exports"]
+        self.up = ColumnDataSource({"x": [], **{n: [] for n in self.names}})
+        self.down = ColumnDataSource({"x": [], **{n: [] for n in self.names}})
+        colours = [colour_of(n) for n in self.names]
+        self.figure.varea_stack(
+            self.names, x="x", source=self.up, color=colours, legend_label=self.names
+        )
+        self.figure.varea_stack(self.names, x="x", source=self.down, color=colours)
+        self.figure.legend.click_policy = "hide"
+        self.figure.add_layout(self.figure.legend[0], "right")
+        self.figure.yaxis.formatter = NumeralTickFormatter(format="0,0")
+
+    def update(self, frame: pl.DataFrame, x: str = "interval", fuel: str = "fuel") -> None:
+        """Show rows (x, fuel, mw); at a gap in time the areas break."""
+        table = wide(frame, x, fuel, "mw", fill=0.0)
+        gaps = with_gaps(table, x, step_of(frame))
+        values = [c for c in gaps.columns if c != x]
+        blank = (
+            gaps.select(pl.all_horizontal(pl.col(values).is_null())).to_series()
+            if values
+            else pl.Series([False] * gaps.height)
+        )
+        xs = gaps[x].to_list() if x in gaps.columns else []
+        up: dict[str, list[Any]] = {"x": xs}
+        down: dict[str, list[Any]] = {"x": xs}
+        for name in self.names:
+            series = (
+                gaps[name].cast(pl.Float64).fill_null(0.0)
+                if name in gaps.columns
+                else pl.Series(name, [0.0] * len(xs))
+            )
+            series = pl.select(pl.when(blank).then(float("nan")).otherwise(series)).to_series()
+            up[name] = series.clip(lower_bound=0).to_list()
+            down[name] = series.clip(upper_bound=0).to_list()
+        self.up.data = up
+        self.down.data = down
+
+
+class Bars:
+    """Vertical bars over categories (fuels, price bins)."""
+
+    def __init__(self, title: str, y_label: str, *, x_label: str = ""):
+        self.source = ColumnDataSource({"x": [], "y": [], "colour": []})
+        self.factors = FactorRange()
+        self.figure = figure(
+            title=title,
+            height=300,
+            sizing_mode="stretch_width",
+            x_range=self.factors,
+            tools="save",
+            toolbar_location="above",
+        )
+        self.figure.vbar(x="x", top="y", width=0.8, color="colour", source=self.source)
+        self.figure.yaxis.axis_label = y_label
+        self.figure.xaxis.axis_label = x_label
+        self.figure.xaxis.major_label_orientation = 0.8
+        self.figure.add_tools(HoverTool(tooltips=[("", "@x"), ("value", "@y{0,0.[00]}")]))
+
+    def update(self, labels: list[str], values: list[float], colours: list[str]) -> None:
+        """Show one bar per label."""
+        self.factors.factors = labels
+        self.source.data = {"x": labels, "y": values, "colour": colours}
+
+
+class DualAxis:
+    """Output (MW, left axis) and the region's price ($/MWh, right axis) on one chart."""
+
+    def __init__(self, title: str):
+        self.figure = new_figure(title, "output, MW")
+        self.source = ColumnDataSource({"x": [], "mw": [], "rrp": []})
+        self.figure.line(
+            "x", "mw", source=self.source, color="#2b7bba", line_width=2, legend_label="output (MW)"
+        )
+        self.figure.extra_y_ranges = {"price": Range1d(start=-100, end=300)}
+        self.figure.add_layout(LinearAxis(y_range_name="price", axis_label="price, $/MWh"), "right")
+        self.figure.line(
+            "x",
+            "rrp",
+            source=self.source,
+            color="#d62728",
+            line_width=1.5,
+            y_range_name="price",
+            legend_label="region price ($/MWh)",
+        )
+        self.figure.scatter("x", "mw", source=self.source, color="#2b7bba", size=4)
+        self.figure.scatter(
+            "x", "rrp", source=self.source, color="#d62728", size=3, y_range_name="price"
+        )
+        self.figure.legend.location = "top_left"
+
+    def update(self, frame: pl.DataFrame) -> None:
+        """Show rows (interval, mw, rrp); missing prices are gaps, not zeros."""
+        table = with_gaps(frame.select("interval", "mw", "rrp"), "interval", step_of(frame))
+        nan = float("nan")
+        self.source.data = {
+            "x": table["interval"].to_list(),
+            "mw": table["mw"].cast(pl.Float64).fill_null(nan).to_list(),
+            "rrp": table["rrp"].cast(pl.Float64).fill_null(nan).to_list(),
+        }
+        prices = frame["rrp"].drop_nulls()
+        if prices.len():
+            low, high = float(prices.min()), float(prices.max())  # type: ignore[arg-type]
+            pad = max(10.0, (high - low) * 0.05)
+            self.figure.extra_y_ranges["price"].start = low - pad
+            self.figure.extra_y_ranges["price"].end = high + pad
