@@ -350,12 +350,12 @@ async def run_stack(
             )
         )
     consumers: list[Child] = []
-    for index, (name, module, _, field) in enumerate(SERVICES, start=len(feeds) + 1):
+    for index, (name, module, _, port_setting) in enumerate(SERVICES, start=len(feeds) + 1):
         consumers.append(
             Child(
                 name,
                 [python, "-m", module],
-                {**env, f"NEMSTREAM_{field.upper()}": str(ports[name])},
+                {**env, f"NEMSTREAM_{port_setting.upper()}": str(ports[name])},
                 _COLOURS[index % len(_COLOURS)],
             )
         )
