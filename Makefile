@@ -94,6 +94,10 @@ bench-queries: setup ## Dashboard queries on the scale store beside one-big-file
 bench-alerts: setup ## Price file on the mirror to SMS request at a local Twilio endpoint
 	@$(UV) run python benchmarks/alerts.py
 
+.PHONY: bench-dashboard
+bench-dashboard: setup ## Dashboard page loads (1 and 10 sessions), stored → visible, RSS
+	@$(UV) run python benchmarks/dashboard.py
+
 .PHONY: schemas
 schemas: setup ## Regenerate proto_schemas/ from the message contracts
 	@$(UV) run nemstream schemas export

@@ -36,6 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import livestore
 import scale
 
 QUERIES = [
@@ -54,6 +55,7 @@ QUERIES = [
     ("price_duration_1y", "price duration curve, 1 year"),
     ("price_distribution_1y", "price distribution, 1 year"),
     ("price_counts_1y", "negative and spike price counts, 1 year"),
+    ("price_analytics_1y", "the four price analytics from one read, 1 year"),
     ("curtailment_7d", "solar and wind curtailment, 7 days (30 min)"),
     ("rooftop_regions_7d", "rooftop PV by region and sub-region, 7 days"),
     ("utilisation_7d", "utilisation by fuel, 7 days"),
@@ -103,6 +105,7 @@ def ours(data: Path, end: datetime) -> dict[str, Callable[[], object]]:
         "price_duration_1y": lambda: query.price_duration(*r["price_stats_1y"]),
         "price_distribution_1y": lambda: query.price_distribution(*r["price_stats_1y"]),
         "price_counts_1y": lambda: query.price_counts(*r["price_stats_1y"]),
+        "price_analytics_1y": lambda: query.price_analytics(*r["price_stats_1y"]),
         "curtailment_7d": lambda: query.curtailment(*r["fuel_7d"]).frame,
         "rooftop_regions_7d": lambda: query.rooftop_by_region(*r["fuel_7d"]),
         "utilisation_7d": lambda: query.utilisation_by_fuel(*r["fuel_7d"]),
@@ -291,68 +294,31 @@ def worker(side: str, target: Path, end: datetime, runs: int) -> dict[str, Any]:
         began = time.perf_counter()
         cached.generation_by_fuel(a, b)
         out["cached_ms"] = (time.perf_counter() - began) * 1000
-    out["maxrss_mb"] = _vm_hwm_mb(os.getpid())  # ru_maxrss would carry the parent's over
+    out["maxrss_mb"] = livestore.vm_hwm_mb(os.getpid())  # ru_maxrss would carry the parent's over
     return out
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
 # --- the writer ---------------------------------------------------------------------------------
 
 
-def _vm_hwm_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 async def writer_burst(target: Path, end: datetime, hours: int) -> dict[str, Any]:
     """Two hours of live events into a copy of the store through the real writer."""
     import numpy as np
-    import polars as pl
     from nats.js.errors import NotFoundError
 
     from nemstream_bus import Bus, BusSettings, NatsServer, connect
-    from nemstream_contracts import (
-        DISPATCH_INTERCONNECTOR,
-        DISPATCH_PRICE,
-        SCADA_UNIT,
-        DispatchInterconnector,
-        DispatchPrice,
-        DispatchPriceRow,
-        InterconnectorRow,
-        UnitScada,
-        UnitScadaRow,
-        message_id,
-    )
-    from nemstream_market import NEM_TZ
     from nemstream_testing import free_port
     from nemstream_writer import WriterSettings, consumer_spec
 
     work = target / "writer"
-    shutil.rmtree(work, ignore_errors=True)
-    (work / "data").mkdir(parents=True)
-    copy = await asyncio.create_subprocess_exec(
-        "cp", "-al", str(target / "data" / "store"), str(work / "data" / "store")
-    )
-    assert await copy.wait() == 0
-    for name in ("_index.sqlite", ".writer.lock"):  # the index changes in place: a real copy
-        (work / "data" / "store" / name).unlink(missing_ok=True)
-    shutil.copy2(target / "data" / "store" / "_index.sqlite", work / "data" / "store")
-    shutil.copytree(target / "data" / "registry", work / "data" / "registry")
-    units = pl.read_parquet(target / "data" / "registry" / "units.parquet").select(
-        "duid", "capacity_mw"
-    )
+    data = await livestore.linked_copy(target, work)
+    units = livestore.registry_units(data)
     rng = np.random.default_rng(3)
     server = NatsServer(work / "nats")
     await server.start()
     env = {
         **os.environ,
-        "NEMSTREAM_DATA_DIR": str(work / "data"),
+        "NEMSTREAM_DATA_DIR": str(data),
         "NEMSTREAM_NATS_URL": server.url,
         "NEMSTREAM_METRICS_PORT": str(free_port()),
         "NEMSTREAM_COMPACT_EVERY_S": "2",
@@ -371,67 +337,13 @@ async def writer_burst(target: Path, end: datetime, hours: int) -> dict[str, Any
                 break
             except NotFoundError:
                 await asyncio.sleep(0.2)
-        intervals = [end + timedelta(minutes=5 * (i + 1)) for i in range(hours * 12)]
-        capacity = units["capacity_mw"].fill_null(30.0).to_numpy()
         began = time.perf_counter()
         sent = rows = 0
-        for interval in intervals:
-            at = interval.replace(tzinfo=NEM_TZ)
-            source = f"PUBLIC_DISPATCHSCADA_{interval:%Y%m%d%H%M}_0000000000000001.zip"
-            values = capacity * rng.uniform(0, 0.9, len(capacity))
-            scada = UnitScada(
-                feed="scada",
-                source_file=source,
-                interval=at,
-                rows=[
-                    UnitScadaRow(duid=d, scadavalue=float(v))
-                    for d, v in zip(units["duid"], values, strict=True)
-                ],
-            )
-            dispatch = f"PUBLIC_DISPATCHIS_{interval:%Y%m%d%H%M}_0000000000000001.zip"
-            price = DispatchPrice(
-                feed="dispatch",
-                source_file=dispatch,
-                interval=at,
-                rows=[
-                    DispatchPriceRow(regionid=r, intervention=0, rrp=float(rng.normal(80, 30)))
-                    for r in scale.REGIONS
-                ],
-            )
-            flows = DispatchInterconnector(
-                feed="dispatch",
-                source_file=dispatch,
-                interval=at,
-                rows=[
-                    InterconnectorRow(
-                        interconnectorid=i,
-                        intervention=0,
-                        meteredmwflow=100.0,
-                        mwflow=100.0,
-                        mwlosses=1.0,
-                    )
-                    for i in (
-                        "N-Q-MNSP1",
-                        "NSW1-QLD1",
-                        "T-V-MNSP1",
-                        "V-S-MNSP1",
-                        "V-SA",
-                        "VIC1-NSW1",
-                    )
-                ],
-            )
-            for subject, message, table in (
-                (SCADA_UNIT, scada, "scada.unit"),
-                (DISPATCH_PRICE, price, "dispatch.price"),
-                (DISPATCH_INTERCONNECTOR, flows, "dispatch.interconnector"),
-            ):
-                await bus.publish(
-                    subject,
-                    message,
-                    msg_id=message_id(message.feed, message.source_file, table, interval),
-                )
-                sent += 1
-                rows += len(message.rows)
+        for i in range(hours * 12):
+            interval = end + timedelta(minutes=5 * (i + 1))
+            messages, count = await livestore.publish_interval(bus, units, interval, rng)
+            sent += messages
+            rows += count
         while True:
             info = await bus.js.consumer_info("NEM", durable)
             if info.num_pending == 0 and info.num_ack_pending == 0:
@@ -439,7 +351,7 @@ async def writer_burst(target: Path, end: datetime, hours: int) -> dict[str, Any
             await asyncio.sleep(0.1)
         seconds = time.perf_counter() - began
         await asyncio.sleep(6)  # maintenance: compaction, the day's rollup
-        peak = _vm_hwm_mb(process.pid)
+        peak = livestore.vm_hwm_mb(process.pid)
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), 30)
@@ -505,7 +417,10 @@ def main() -> None:
             if not times:
                 cells += ["–", "–"]
                 continue
-            cells += [f"{statistics.median(times):,.0f}", f"{_percentile(times, 0.95):,.0f}"]
+            cells += [
+                f"{statistics.median(times):,.0f}",
+                f"{livestore.percentile(times, 0.95):,.0f}",
+            ]
         print(f"| {label} | " + " | ".join(cells) + " |")
     print()
     print(

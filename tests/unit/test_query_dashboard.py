@@ -40,6 +40,7 @@ from nemstream_fetcher import feed_of_report, report_events
 from nemstream_market import (
     MARKET_FLOOR_PRICE,
     NEM_TZ,
+    REGIONS,
     financial_year,
     interconnector_regions,
     market_price_cap,
@@ -520,6 +521,39 @@ def test_rooftop_by_region_never_counts_a_subregion_twice(
     assert roof["mw"].to_list() == regions["mw"].to_list()  # the stack adds regions only
 
 
+def test_rooftop_by_region_by_day_is_the_mean_of_the_days_half_hours(
+    samples: SampleSet, tmp_path: Path
+) -> None:
+    """A real December 2019 week: over a year's range the answer is by trading day."""
+    first = datetime(2019, 12, 2)
+    picked = [
+        unit_from_message(s, m)  # type: ignore[arg-type]
+        for s, m in messages(samples, names.ROOFTOP_MONTH)
+        if first < m.interval.replace(tzinfo=None) <= first + timedelta(days=7)  # type: ignore[attr-defined]
+    ]
+    store = Store(tmp_path / "store")
+    try:
+        store.write(picked)
+    finally:
+        store.close()
+    query = Query(QuerySettings(data_dir=tmp_path))
+    try:
+        halves = query.rooftop_by_region(first, first + timedelta(days=7), regions=["SA1"])
+        days = query.rooftop_by_region(first, first + timedelta(days=365), regions=["SA1"])
+    finally:
+        query.close()
+    assert halves["minutes"].unique().to_list() == [30] and halves.height == 7 * 48
+    assert days["minutes"].unique().to_list() == [1440] and days.height == 7
+    assert days["complete"].all() and (days["intervals"] == 288).all()
+    by_hand = (
+        halves.group_by((pl.col("interval") - timedelta(minutes=30)).dt.date().alias("day"))
+        .agg(pl.col("mw").mean())
+        .sort("day")
+    )
+    assert np.allclose(days.sort("interval")["mw"].to_numpy(), by_hand["mw"].to_numpy())
+    assert days["interval"][0] == first + timedelta(days=1)  # a day ends at its midnight
+
+
 def _share(frame: pl.DataFrame) -> float:
     """Renewable share computed here from first principles: fuels' net MW (batteries left
     out), below zero as zero; renewable = wind, solar, hydro, biomass, rooftop PV."""
@@ -698,6 +732,10 @@ def test_price_analytics_weigh_half_hours_by_time_on_the_real_archive(
         assert np.allclose(mine["rrp"].to_numpy(), mine["rrp_right"].to_numpy())
         assert (mine["intervals"] == mine["n"]).all() and (mine["expected"] == 31 * 6).all()
     assert profile.filter(pl.col("region") == "SA1")["time_of_day"].to_list()[-1] == "00:00"
+    together = query.price_analytics(*MARCH)  # one read, the same four answers
+    assert together.profile.equals(profile) and together.counts.equals(counts)
+    assert together.distribution.equals(distribution)
+    assert together.duration.equals(query.price_duration(*MARCH))
 
 
 def test_a_half_hour_counts_six_five_minute_intervals(tmp_path: Path) -> None:
@@ -860,6 +898,35 @@ def test_curtailment_on_a_real_dispatch_file(samples: SampleSet, tmp_path: Path)
     assert joined.filter(pl.col("region") == "VIC1")["total_mw"].item() > 100  # real curtailment
 
 
+def test_net_imports_are_netinterchange_negated_on_a_real_dispatch_file(
+    samples: SampleSet, tmp_path: Path
+) -> None:
+    """AEMO counts export as positive; the stack draws exports below zero. Across the five
+    regions the flows cancel but for the interconnectors' losses."""
+    store = Store(tmp_path / "store")
+    try:
+        store.write(units_of(samples, names.DISPATCHIS_2025))
+    finally:
+        store.close()
+    real = views.pricing_run(
+        views.dispatch_regionsum(read_report(samples.path(names.DISPATCHIS_2025)))
+    )
+    at = datetime(2025, 12, 27, 0, 5)
+    query = Query(QuerySettings(data_dir=tmp_path))
+    try:
+        answer = query.net_imports(at - timedelta(hours=1), at, regions=list(REGIONS))
+        assert query.net_imports(at - timedelta(hours=1), at, regions=["NEM"]).frame.is_empty()
+    finally:
+        query.close()
+    frame = answer.frame.join(real, left_on="region", right_on="regionid")
+    assert frame.height == 5 and frame["complete"].all()
+    assert np.allclose(frame["mw"].to_numpy(), -frame["netinterchange"].to_numpy())
+    exporters = frame.filter(pl.col("netinterchange") > 0)
+    assert exporters.height and (exporters["mw"] < 0).all()
+    losses = -float(frame["mw"].sum())
+    assert 0 <= losses < 0.1 * float(frame["mw"].abs().sum())
+
+
 # --- nothing to answer ----------------------------------------------------------------------------
 
 
@@ -872,6 +939,7 @@ def _everything(query: Query, start: datetime, end: datetime) -> dict[str, pl.Da
         "interconnectors_now": query.interconnectors_now(end),
         "renewable_records": query.renewable_records(at=end),
         "curtailment": query.curtailment(start, end, regions=["NEM"]).frame,
+        "net_imports": query.net_imports(start, end, regions=["SA1"]).frame,
         "rooftop_by_region": query.rooftop_by_region(start, end),
         "utilisation_by_fuel": query.utilisation_by_fuel(start, end),
         "revenue_by_unit": query.revenue_by_unit(start, end),
@@ -940,6 +1008,7 @@ COLUMNS = {
         "intervals",
         "complete",
     ],
+    "net_imports": ["interval", "region", "mw", "minutes", "intervals", "complete"],
     "rooftop_by_region": [
         "interval",
         "regionid",
@@ -1015,6 +1084,7 @@ def test_an_empty_store_and_an_empty_range_answer_empty(tmp_path: Path, query: Q
     before = _everything(query, far, far + timedelta(hours=4))
     for name in (
         "curtailment",
+        "net_imports",
         "rooftop_by_region",
         "utilisation_by_fuel",
         "revenue_by_unit",

@@ -7,7 +7,7 @@ that new data invalidates."""
 from nemstream_query._answer import Answer
 from nemstream_query._engine import Engine
 from nemstream_query._generation import RENEWABLE, ROOFTOP, STORAGE, by_fuel, renewable_share
-from nemstream_query._market import PRICE_BINS, STATUSES
+from nemstream_query._market import PRICE_BINS, STATUSES, PriceAnalytics
 from nemstream_query._query import Query
 from nemstream_query._resolution import Policy, Resolution, align_down, align_up, expected, gaps
 from nemstream_query._rooftop import five_minute, pchip
@@ -23,6 +23,7 @@ __all__ = [
     "Answer",
     "Engine",
     "Policy",
+    "PriceAnalytics",
     "Query",
     "QuerySettings",
     "Resolution",

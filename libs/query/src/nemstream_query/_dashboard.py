@@ -93,6 +93,18 @@ class DashboardQueries:
 
     # --- price analytics ----------------------------------------------------------------------
 
+    def price_analytics(
+        self, start: datetime, end: datetime, *, regions: Sequence[str] = ()
+    ) -> _market.PriceAnalytics:
+        """The time-of-day profile, duration curve, distribution and spike counts together,
+        from one read of the range's prices (what the Prices tab shows)."""
+        return self._cached(
+            "price_analytics",
+            _PRICES,
+            (start, end, tuple(regions)),
+            lambda: _market.price_analytics(self.engine, start, end, regions=regions),
+        )
+
     def price_profile(
         self,
         start: datetime,
@@ -175,6 +187,25 @@ class DashboardQueries:
             ),
         )
 
+    def net_imports(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        regions: Sequence[str] = (),
+        resolution: Resolution | None = None,
+    ) -> Answer:
+        """Net imports per region (exports below zero), the stack's last layer so that supply
+        adds up to demand: interval, region, mw, minutes, intervals, complete."""
+        return self._cached(
+            "net_imports",
+            ("regionsum5",),
+            (start, end, tuple(regions), resolution),
+            lambda: _regionsum.net_imports(
+                self.engine, self.policy, start, end, regions=regions, resolution=resolution
+            ),
+        )
+
     def rooftop_by_region(
         self,
         start: datetime,
@@ -182,20 +213,23 @@ class DashboardQueries:
         *,
         include_subregions: bool = True,
         regions: Sequence[str] = (),
+        resolution: Resolution | None = None,
     ) -> pl.DataFrame:
-        """Rooftop PV per region and sub-region, each on its own row so none is counted twice:
-        interval, regionid, parent_region, is_subregion, mw, type, minutes, intervals,
-        complete."""
+        """Rooftop PV per region and sub-region, each on its own row so none is counted twice,
+        by half-hour (or by trading day where the range asks for days): interval, regionid,
+        parent_region, is_subregion, mw, type, minutes, intervals, complete."""
         return self._cached(
             "rooftop_by_region",
             ("rooftop",),
-            (start, end, include_subregions, tuple(regions)),
+            (start, end, include_subregions, tuple(regions), resolution),
             lambda: _regionsum.rooftop_by_region(
                 self.engine,
+                self.policy,
                 start,
                 end,
                 include_subregions=include_subregions,
                 regions=regions,
+                resolution=resolution,
             ),
         )
 

@@ -14,6 +14,7 @@ expected``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -278,6 +279,7 @@ def price_profile(
     *,
     regions: Sequence[str] = (),
     minutes: int = 30,
+    read: tuple[pl.DataFrame, int] | None = None,
 ) -> pl.DataFrame:
     """Mean RRP by time of day per region (slots of `minutes`, named by their end, "HH:MM"),
     weighted by time. A half-hour mean stands for each of its slots when slots are shorter;
@@ -285,7 +287,7 @@ def price_profile(
     time of day in the range up to the newest price."""
     if minutes % FIVE_MINUTES or 1440 % minutes:
         raise ValueError(f"slots of {minutes} minutes do not fit the 5-minute grid of a day")
-    frame, _ = all_prices(engine, start, end, regions=regions)
+    frame, _ = read or all_prices(engine, start, end, regions=regions)
     if frame.is_empty():
         return pl.DataFrame(schema=PROFILE_SCHEMA)
     pieces = pl.max_horizontal(pl.col("minutes") // minutes, pl.lit(1, pl.Int64))
@@ -329,13 +331,14 @@ def price_duration(
     *,
     regions: Sequence[str] = (),
     points: int = 200,
+    read: tuple[pl.DataFrame, int] | None = None,
 ) -> pl.DataFrame:
     """The price duration curve per region, sampled at `points` evenly spaced shares of time
     from 0 (the highest price) to 1 (the lowest): ``rrp`` is the price met or exceeded for
     ``share_of_time`` of the range, weighted by time."""
     if points < 2:
         raise ValueError("a duration curve needs at least 2 points")
-    frame, want = all_prices(engine, start, end, regions=regions)
+    frame, want = read or all_prices(engine, start, end, regions=regions)
     if frame.is_empty():
         return pl.DataFrame(schema=DURATION_SCHEMA)
     shares = np.linspace(0.0, 1.0, points)
@@ -381,6 +384,7 @@ def price_distribution(
     *,
     regions: Sequence[str] = (),
     bins: Sequence[float] | None = None,
+    read: tuple[pl.DataFrame, int] | None = None,
 ) -> pl.DataFrame:
     """Histogram of prices per region over fixed $/MWh bins (default: the floor, −300, −100,
     −50, 0, 25 ... 10,000, the cap): ``low`` ≤ price < ``high`` (the last bin includes its
@@ -388,7 +392,7 @@ def price_distribution(
     (a half-hour counts 6), ``share`` of the region's time. Every bin is listed, empty or
     not."""
     edges = _bins(start, end, bins)
-    frame, _ = all_prices(engine, start, end, regions=regions)
+    frame, _ = read or all_prices(engine, start, end, regions=regions)
     if frame.is_empty():
         return pl.DataFrame(schema=DISTRIBUTION_SCHEMA)
     index = np.searchsorted(np.array(edges), frame["rrp"].to_numpy(), side="right") - 1
@@ -413,12 +417,17 @@ def price_distribution(
 
 
 def price_counts(
-    engine: Engine, start: datetime, end: datetime, *, regions: Sequence[str] = ()
+    engine: Engine,
+    start: datetime,
+    end: datetime,
+    *,
+    regions: Sequence[str] = (),
+    read: tuple[pl.DataFrame, int] | None = None,
 ) -> pl.DataFrame:
     """Per region, the time at negative prices and at ≥ 300, ≥ 1,000 and ≥ 10,000 $/MWh, in
     5-minute intervals (a half-hour mean counts 6), with ``intervals``, ``expected`` and
     ``complete``."""
-    frame, want = all_prices(engine, start, end, regions=regions)
+    frame, want = read or all_prices(engine, start, end, regions=regions)
     if frame.is_empty():
         return pl.DataFrame(schema=COUNTS_SCHEMA)
     weight = pl.col("minutes") // FIVE_MINUTES
@@ -434,3 +443,27 @@ def price_counts(
         pl.col("intervals").sum(),
     )
     return _completeness(counts, want).sort("region").select(list(COUNTS_SCHEMA))
+
+
+@dataclass(frozen=True, slots=True)
+class PriceAnalytics:
+    """The four price analytics of one range, from one read of its prices."""
+
+    profile: pl.DataFrame
+    duration: pl.DataFrame
+    distribution: pl.DataFrame
+    counts: pl.DataFrame
+
+
+def price_analytics(
+    engine: Engine, start: datetime, end: datetime, *, regions: Sequence[str] = ()
+) -> PriceAnalytics:
+    """`price_profile`, `price_duration`, `price_distribution` and `price_counts` with their
+    defaults, reading the range's prices once instead of four times (a page shows all four)."""
+    read = all_prices(engine, start, end, regions=regions)
+    return PriceAnalytics(
+        price_profile(engine, start, end, regions=regions, read=read),
+        price_duration(engine, start, end, regions=regions, read=read),
+        price_distribution(engine, start, end, regions=regions, read=read),
+        price_counts(engine, start, end, regions=regions, read=read),
+    )

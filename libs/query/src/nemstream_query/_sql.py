@@ -234,6 +234,17 @@ less cleared MW, each 5-minute value clipped at 0 (cleared above availability is
 curtailment), then averaged into ``$minutes`` buckets (5, 30 or 1440, interval ending);
 ``intervals`` the 5-minute values behind a bucket."""
 
+NET_IMPORTS = (
+    "SELECT time_bucket(to_minutes($minutes), settlementdate - INTERVAL 5 MINUTE) "
+    "+ to_minutes($minutes) AS interval, regionid AS region, "
+    "avg(-netinterchange) AS mw, CAST(count(netinterchange) AS BIGINT) AS intervals "
+    "FROM " + _parts("files") + " "
+    "WHERE intervention = 0 AND settlementdate > $start AND settlementdate <= $end "
+    "AND " + _IN_REGIONS + " GROUP BY ALL"
+)
+"""Net imports per region (pricing run): AEMO's NETINTERCHANGE is positive for export, so its
+negation is what flows in (exports below zero), averaged into ``$minutes`` buckets."""
+
 _REPORTING_RECENT = (
     "SELECT DISTINCT duid FROM " + _parts("files5") + " "
     "WHERE settlementdate > $start AND settlementdate <= $end UNION "

@@ -44,16 +44,33 @@ URL_PARAMETERS = {
 """Controls kept in the page's URL (query parameter names)."""
 
 
+def requested_tab() -> int:
+    """The tab the page's URL asks for (``?tab=prices``), else Today."""
+    args = pn.state.session_args or {}
+    asked = args.get("tab", [b""])[0]
+    name = asked.decode("utf-8", "replace") if isinstance(asked, bytes) else str(asked)
+    return TABS.index(name) if name in TABS else 0
+
+
 class Page:
     """One browser session's page."""
 
     def __init__(self, context: Context) -> None:
         self.context = context
         self.controls = Controls()
-        self.views: list[View] = [
-            kind(context, self.controls) for kind in (Today, Generation, Prices, Stations, Rooftop)
-        ]
-        self.tabs = pn.Tabs(*[(v.title, v.panel) for v in self.views], dynamic=False)
+        self.kinds: tuple[type[View], ...] = (Today, Generation, Prices, Stations, Rooftop)
+        # a tab's view is built when the tab is first opened: a page costs the server and the
+        # browser the one tab it shows, not five
+        self.holders = [pn.Column(sizing_mode="stretch_width") for _ in self.kinds]
+        self.built: dict[int, View] = {}
+        self.document: Any = None
+        self.started = False
+        self.tabs = pn.Tabs(
+            *[(kind.title, holder) for kind, holder in zip(self.kinds, self.holders, strict=True)],
+            dynamic=False,
+            active=requested_tab(),
+        )
+        self.view(self.tabs.active)  # in the first document sent, not in a patch after it
         region = pn.widgets.Select.from_param(self.controls.param.region, name="region")
         span = pn.widgets.RadioButtonGroup.from_param(
             self.controls.param.span, name="range", button_type="light"
@@ -92,22 +109,33 @@ class Page:
         self.handle: int | None = None
         self.pending: asyncio.Future[None] | None = None  # the redraw a new-data notice started
 
+    def view(self, index: int) -> View:
+        """The tab's view, built on first use."""
+        if index not in self.built:
+            view = self.kinds[index](self.context, self.controls)
+            view.document = self.document
+            self.holders[index][:] = [view.panel, view.status]
+            self.built[index] = view
+        return self.built[index]
+
     @property
     def active(self) -> View:
         """The view on screen."""
-        return self.views[self.tabs.active]
+        return self.view(self.tabs.active)
 
     def start(self) -> None:
-        """Sync the URL, subscribe to new data, draw the open tab."""
+        """Sync the URL, subscribe to new data, draw the open tab (once)."""
+        self.document = pn.state.curdoc
+        for view in self.built.values():
+            view.document = self.document
         if pn.state.location is not None:
             pn.state.location.sync(self.controls, URL_PARAMETERS)
         self.tabs.active = TABS.index(str(self.controls.tab))
-        doc = pn.state.curdoc
-        for view in self.views:
-            view.document = doc
+        doc = self.document
         if doc is not None:
             self.handle = self.context.live.subscribe(doc, self._new_data_from_watcher(doc))
             pn.state.on_session_destroyed(self._closed)
+        self.started = True
         pn.state.execute(self.active.refresh)
 
     def _new_data_from_watcher(self, doc: Any) -> Any:
@@ -119,15 +147,15 @@ class Page:
 
     async def new_data(self, tables: set[str]) -> None:
         """Tables changed: redraw the open tab if it shows one, mark the others."""
-        for view in self.views:
+        for view in self.built.values():
             if set(view.tables) & tables:
                 view.stale = True
-        if self.active.stale:
+        if self.started and self.active.stale:
             await self.active.refresh()
 
     async def _tab_changed(self, event: Any) -> None:
         self.controls.tab = TABS[event.new]
-        if self.active.stale:
+        if self.started and self.active.stale:
             await self.active.refresh()
 
     def _tab_from_url(self, event: Any) -> None:
@@ -136,15 +164,17 @@ class Page:
             self.tabs.active = index
 
     async def _range_changed(self, event: Any) -> None:
-        for view in self.views:
+        for view in self.built.values():
             view.stale = True
-        await self.active.refresh()
+        if self.started:
+            await self.active.refresh()
 
     async def _unit_changed(self, event: Any) -> None:
-        stations = self.views[TABS.index("stations")]
-        stations.stale = True
-        if self.active is stations:
-            await stations.refresh()
+        index = TABS.index("stations")
+        if index in self.built:
+            self.built[index].stale = True
+            if self.started and self.tabs.active == index:
+                await self.built[index].refresh()
 
     def _closed(self, session_context: Any) -> None:
         if self.handle is not None:
@@ -153,6 +183,7 @@ class Page:
 
 def create_page(context: Context) -> Any:
     """The app for one browser session (Panel calls this for each)."""
+    pn.extension("tabulator")  # tabs are built when opened: load Tabulator's JavaScript up front
     page = Page(context)
     pn.state.onload(page.start)
     return page.template

@@ -204,6 +204,34 @@ class Lines:
         self.source.data = data
 
 
+def with_interchange(fuels: pl.DataFrame, net: pl.DataFrame) -> pl.DataFrame:
+    """The stack's rows with the region's net imports added as ``imports`` (above zero) or
+    ``exports`` (below), so that supply adds up to demand; only at intervals that have fuels,
+    so that a range without SCADA never shows flows alone."""
+    if net.is_empty() or fuels.is_empty():
+        return fuels
+    flows = (
+        net.group_by("interval")
+        .agg(
+            pl.col("mw").sum(),
+            pl.col("minutes").first(),
+            pl.col("intervals").min(),
+            pl.col("complete").all(),
+        )
+        .join(fuels.select("interval").unique(), on="interval", how="semi")
+        .with_columns(
+            pl.when(pl.col("mw") >= 0)
+            .then(pl.lit("imports"))
+            .otherwise(pl.lit("exports"))
+            .alias("fuel")
+        )
+    )
+    shaped = flows.select(
+        [pl.col(c) if c in flows.columns else pl.lit(None).alias(c) for c in fuels.columns]
+    )
+    return pl.concat([fuels, shaped], how="vertical_relaxed").sort("interval")
+
+
 class Stack:
     """A stacked area of MW by fuel: positive parts stacked up, negative parts (battery
     charging, pumping, exports) stacked down from zero, so nothing nets off unseen."""

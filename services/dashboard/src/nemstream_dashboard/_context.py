@@ -3,6 +3,7 @@ version-keyed cache), the new-data watcher, and the bounds of the store's histor
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,7 +11,10 @@ from datetime import datetime
 from nemstream_dashboard._live import Live
 from nemstream_dashboard.settings import DashboardSettings
 from nemstream_query import Query, QuerySettings
+from nemstream_runtime import get_logger
 from nemstream_store import Manifest, TableReader
+
+log = get_logger(__name__)
 
 BOUND_TABLES = ("prices5", "prices30", "scada5", "scada30", "rooftop")
 """Tables whose history sets a page's default range."""
@@ -32,7 +36,21 @@ class Context:
         query = Query(QuerySettings(data_dir=settings.data_dir))
         live = Live(TableReader(settings.store_dir), every_s=settings.dashboard_live_check_s)
         live.start()
-        return cls(settings, query, live)
+        context = cls(settings, query, live)
+        threading.Thread(target=context.warm, name="dashboard-warm", daemon=True).start()
+        return context
+
+    def warm(self) -> None:
+        """Search the store's history for the renewable records once, in the background, so
+        the first visitor does not wait for it (months are remembered; later only the current
+        month is searched again)."""
+        began = time.perf_counter()
+        try:
+            self.query.renewable_records()
+        except Exception as exc:  # noqa: BLE001 - a page will query again and say what failed
+            log.warning("dashboard_warm_failed", error=repr(exc))
+            return
+        log.info("dashboard_warmed", seconds=round(time.perf_counter() - began, 2))
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:
         """(newest, oldest) interval the store holds (manifests only, no data read)."""

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import param
 
-from nemstream_market import REGIONS
+from nemstream_market import NEM_TZ, REGIONS
 
 TABS = ("today", "generation", "prices", "stations", "rooftop")
 SPANS = {
@@ -48,7 +48,7 @@ class Controls(param.Parameterized):
     ) -> tuple[datetime, datetime]:
         """(start, end] of the chosen range: the span ending at the newest stored interval, the
         whole store for ``all``, the given dates for ``custom`` (falling back to 24 h)."""
-        end = latest or datetime.now().replace(second=0, microsecond=0)
+        end = latest or datetime.now(NEM_TZ).replace(second=0, microsecond=0, tzinfo=None)
         if self.span == "custom":
             try:
                 start = datetime.fromisoformat(str(self.start))

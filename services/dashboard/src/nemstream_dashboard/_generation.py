@@ -9,7 +9,7 @@ from typing import Any
 import panel as pn
 import polars as pl
 
-from nemstream_dashboard._charts import Bars, Lines, Stack, colour_of
+from nemstream_dashboard._charts import Bars, Lines, Stack, colour_of, with_interchange
 from nemstream_dashboard._view import View, gather
 
 
@@ -22,7 +22,7 @@ class Generation(View):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.resolution = pn.pane.Markdown("", margin=(0, 10), css_classes=["resolution"])
-        self.stack = Stack("Generation by fuel")
+        self.stack = Stack("Generation by fuel (charging and exports below zero)")
         self.stack_card = self.card("Generation by fuel", pn.pane.Bokeh(self.stack.figure))
         self.utilisation = Bars("Capacity utilisation by fuel", "% of registered capacity")
         self.utilisation_card = self.card(
@@ -50,8 +50,9 @@ class Generation(View):
         """The range's generation, utilisation, curtailment and flows."""
         start, end = self.window()
         query, regions = self.context.query, self.controls.regions
-        fuels, utilisation, curtailment, flows = await gather(
+        fuels, net, utilisation, curtailment, flows = await gather(
             lambda: query.generation_by_fuel(start, end, regions=regions),
+            lambda: query.net_imports(start, end, regions=regions).frame,
             lambda: query.utilisation_by_fuel(start, end, regions=regions),
             lambda: query.curtailment(start, end, regions=regions),
             lambda: query.interconnector_flows(start, end),
@@ -60,7 +61,7 @@ class Generation(View):
             "start": start,
             "end": end,
             "resolution": query.resolution(start, end),
-            "fuels": fuels,
+            "fuels": with_interchange(fuels, net),
             "utilisation": utilisation,
             "curtailment": curtailment.frame,
             "flows": flows.frame,

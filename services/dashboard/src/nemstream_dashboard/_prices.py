@@ -76,23 +76,20 @@ class Prices(View):
         """The range's revenue by unit and price analytics."""
         start, end = self.window()
         query, regions = self.context.query, self.controls.regions
-        units, series, profile, duration, distribution, counts = await gather(
+        units, series, analytics = await gather(
             lambda: query.revenue_by_unit(start, end, regions=regions),
             lambda: query.prices(start, end, regions=regions).frame,
-            lambda: query.price_profile(start, end, regions=regions),
-            lambda: query.price_duration(start, end, regions=regions),
-            lambda: query.price_distribution(start, end, regions=regions),
-            lambda: query.price_counts(start, end, regions=regions),
+            lambda: query.price_analytics(start, end, regions=regions),
         )
         return {
             "where": f"{self.controls.region}, {start:%d %b %Y %H:%M} – {end:%d %b %Y %H:%M} "
             "NEM time",
             "units": units,
             "series": series,
-            "profile": profile,
-            "duration": duration,
-            "distribution": distribution,
-            "counts": counts,
+            "profile": analytics.profile,
+            "duration": analytics.duration,
+            "distribution": analytics.distribution,
+            "counts": analytics.counts,
         }
 
     def draw(self, data: dict[str, Any]) -> None:

@@ -43,6 +43,10 @@ class Rooftop(View):
         if self.controls.region != "NEM" and not frame.is_empty():
             regions = regions.filter(pl.col("regionid") == self.controls.region)
             parts = parts.filter(pl.col("parent_region") == self.controls.region)
+        daily = not frame.is_empty() and frame["minutes"].max() == 1440
+        means = "daily means" if daily else "half-hour averages"
+        self.regions.figure.title.text = f"Rooftop PV by region ({means})"
+        self.parts.figure.title.text = f"Rooftop PV by sub-region, parts of QLD1 and TAS1 ({means})"
         if self.regions_card.show(regions, f"No rooftop PV for {where}."):
             self.regions.update(regions, "interval", "regionid", "mw")
         if self.parts_card.show(parts, f"No rooftop PV sub-regions for {where}."):

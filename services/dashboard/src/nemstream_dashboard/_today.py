@@ -13,7 +13,7 @@ from typing import Any
 import panel as pn
 import polars as pl
 
-from nemstream_dashboard._charts import Lines, Stack
+from nemstream_dashboard._charts import Lines, Stack, with_interchange
 from nemstream_dashboard._view import STYLE, View, gather
 from nemstream_market import REGIONS
 
@@ -91,7 +91,7 @@ class Today(View):
     """The Today tab."""
 
     title = "Today"
-    tables = ("prices5", "scada5", "rooftop", "interconnector5")
+    tables = ("prices5", "scada5", "rooftop", "interconnector5", "regionsum5")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -110,7 +110,10 @@ class Today(View):
         self.price_chart = self.card(
             "Price by region, 24 hours", pn.pane.Bokeh(self.price_lines.figure)
         )
-        self.stack = Stack("Generation by fuel, 24 hours (rooftop PV at 5 minutes)")
+        self.stack = Stack(
+            "Generation by fuel, 24 hours "
+            "(rooftop PV at 5 minutes; charging and exports below zero)"
+        )
         self.stack_card = self.card("Generation by fuel", pn.pane.Bokeh(self.stack.figure))
         self.share = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[STYLE])
         self.share_card = self.card("Renewable share", self.share)
@@ -138,11 +141,12 @@ class Today(View):
         if latest is None:
             return {"latest": None}
         start = latest - timedelta(hours=24)
-        now, recent, prices, fuels, share, records, flows = await gather(
+        now, recent, prices, fuels, net, share, records, flows = await gather(
             lambda: query.price_now(latest),
             lambda: query.recent_prices(latest, count=5),
             lambda: query.prices(start, latest).frame,
             lambda: query.generation_by_fuel(start, latest, regions=regions),
+            lambda: query.net_imports(start, latest, regions=regions).frame,
             lambda: query.renewable_share(start, latest, regions=regions),
             lambda: query.renewable_records(regions=regions, at=latest),
             lambda: query.interconnectors_now(latest),
@@ -152,7 +156,7 @@ class Today(View):
             "now": now,
             "recent": recent,
             "prices": prices,
-            "fuels": fuels,
+            "fuels": with_interchange(fuels, net),
             "share": share,
             "records": records,
             "flows": flows,

@@ -123,6 +123,10 @@ class View:
         self.context = context
         self.controls = controls
         self.cards: list[Card] = []
+        self.drawn = 0
+        self.status = pn.pane.HTML("", margin=0, height=0, sizing_mode="stretch_width")
+        """Says (in ``data-drawn``) how many times the view has been drawn: what browser tests
+        and the benchmark wait for, instead of guessing with a sleep."""
         self.panel = pn.Column(sizing_mode="stretch_width", name=self.title)
         self.stale = True
         self.refreshing = False
@@ -154,7 +158,7 @@ class View:
         spinner = loop.call_later(LOADING_AFTER_S, lambda: self._tick(self._loading, True))
         try:
             data = await self.load()
-            await self.locked(lambda: self.draw(data))
+            await self.locked(lambda: self._draw(data))
         except Exception as exc:  # a page shows one sentence, the log the rest
             log.exception("dashboard_view_failed", view=self.title, error=repr(exc))
             message = f"Could not load this view: {type(exc).__name__}. The log has details."
@@ -166,12 +170,24 @@ class View:
         if self.stale:
             await self.refresh()
 
+    def _draw(self, data: Any) -> None:
+        self.draw(data)
+        self._drawn(failed=False)
+
+    def _drawn(self, *, failed: bool) -> None:
+        self.drawn += 1
+        self.status.object = (
+            f'<span class="view-drawn" data-view="{self.title.lower()}" '
+            f'data-drawn="{self.drawn}" data-failed="{int(failed)}"></span>'
+        )
+
     def _loading(self, on: bool) -> None:
         self.panel.loading = on
 
     def _fail(self, message: str) -> None:
         for card in self.cards:
             card.fail(message)
+        self._drawn(failed=True)
 
     def _tick(self, change: Callable[..., object], *args: object) -> None:
         """Make a change on the document's tick (at once when no server holds the page)."""
