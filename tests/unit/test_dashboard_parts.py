@@ -3,12 +3,12 @@ how a price is shown, and the range a page's controls choose."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
 
-from nemstream_dashboard._charts import step_of, wide, with_gaps, with_interchange
+from nemstream_dashboard._charts import stack_polygons, step_of, wide, with_gaps, with_interchange
 from nemstream_dashboard._controls import Controls
 from nemstream_dashboard._today import ago, dollars, price_colour
 
@@ -24,6 +24,17 @@ def test_a_gap_breaks_the_line_instead_of_bridging_it() -> None:
     blank = gapped.filter(pl.col("mw").is_null())
     assert blank["interval"].to_list() == [T0 + FIVE * 10 - timedelta(microseconds=1)]
     assert with_gaps(table.head(3), "interval", FIVE).height == 3  # no gap, nothing added
+
+
+def test_an_area_falls_to_zero_across_a_gap() -> None:
+    times = [T0 + FIVE * i for i in (1, 2, 3, 10, 11)]
+    table = pl.DataFrame({"interval": times, "mw": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    tick = timedelta(microseconds=1)
+    gapped = with_gaps(table, "interval", FIVE, fill=0.0)
+    assert gapped["interval"].is_sorted()
+    zeros = gapped.filter(pl.col("mw") == 0.0)
+    assert zeros["interval"].to_list() == [T0 + FIVE * 3 + tick, T0 + FIVE * 10 - tick]
+    assert gapped.filter(pl.col("mw") != 0.0).equals(table)
 
 
 def test_the_step_comes_from_the_rows_minutes() -> None:
@@ -124,3 +135,17 @@ def test_the_range_ends_at_the_newest_stored_interval() -> None:
     assert controls.window(latest, earliest) == (latest - timedelta(hours=24), latest)
     controls.param.update(start="not a date")
     assert controls.window(latest, earliest) == (latest - timedelta(hours=24), latest)
+
+
+def test_stacked_bands_sit_on_the_fuels_before_them_and_charging_goes_below_zero() -> None:
+    times = [T0 + FIVE * i for i in range(3)]
+    table = pl.DataFrame({"interval": times, "coal": [1.0, 2.0, 3.0], "battery": [-1.0, 0.0, 2.0]})
+    data = stack_polygons(table, "interval", ["coal", "wind", "battery"])
+    assert data["name"] == ["coal", "wind", "battery"]
+    coal, wind, battery = data["ys"]
+    assert coal == [[[1.0, 2.0, 3.0, 0.0, 0.0, 0.0]]]
+    assert wind == []  # nothing to draw, no polygon
+    assert battery == [[[1.0, 2.0, 5.0, 3.0, 2.0, 1.0]], [[-1.0, 0.0, 0.0, 0.0, 0.0, 0.0]]]
+    ms = [t.replace(tzinfo=UTC).timestamp() * 1000 for t in times]
+    assert data["xs"][0] == [[ms + ms[::-1]]]
+    assert stack_polygons(pl.DataFrame({"interval": []}), "interval", ["coal"])["xs"] == [[]]

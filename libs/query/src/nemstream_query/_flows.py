@@ -99,7 +99,8 @@ def interconnectors_now(engine: Engine, end: datetime | None = None) -> pl.DataF
             .then(pl.concat_str("from_region", pl.lit(" → "), "to_region"))
             .otherwise(pl.concat_str("to_region", pl.lit(" → "), "from_region"))
             .alias("direction"),
-            pl.when(limit > 0).then(pl.col("mw").abs() / limit).alias("utilisation"),
+            # a limit under 1 MW (Basslink's no-go zone, an outage) has no meaningful share
+            pl.when(limit >= AT_LIMIT_MW).then(pl.col("mw").abs() / limit).alias("utilisation"),
             pl.any_horizontal(*(n.fill_null(False) for n in near)).alias("at_limit"),
         )
         .select(list(INTERCONNECTORS_NOW_SCHEMA))

@@ -19,9 +19,12 @@ from nemstream_dashboard._rooftop import Rooftop
 from nemstream_dashboard._stations import Stations
 from nemstream_dashboard._today import Today
 from nemstream_dashboard._view import STYLE, View
+from nemstream_runtime import get_logger
 
 if TYPE_CHECKING:
     from panel.io.resources import ResourcesType
+
+log = get_logger(__name__)
 
 # Panel's Fast design links a web font from Google's CDN; the page uses the system's fonts
 # instead, so it asks nothing of the internet (offline demos, closed networks) and the browser
@@ -44,12 +47,20 @@ URL_PARAMETERS = {
 """Controls kept in the page's URL (query parameter names)."""
 
 
-def requested_tab() -> int:
-    """The tab the page's URL asks for (``?tab=prices``), else Today."""
+def from_url(controls: Controls) -> None:
+    """Set the controls from the page's URL (``?tab=prices&region=SA1``) before the first
+    draw; a value the controls do not accept is ignored (the default stays)."""
     args = pn.state.session_args or {}
-    asked = args.get("tab", [b""])[0]
-    name = asked.decode("utf-8", "replace") if isinstance(asked, bytes) else str(asked)
-    return TABS.index(name) if name in TABS else 0
+    for name, key in URL_PARAMETERS.items():
+        values = args.get(key)
+        if not values:
+            continue
+        raw = values[0]
+        value = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+        try:
+            controls.param.update({name: value})
+        except ValueError:
+            log.info("dashboard_url_value_ignored", parameter=key, value=value[:80])
 
 
 class Page:
@@ -65,12 +76,14 @@ class Page:
         self.built: dict[int, View] = {}
         self.document: Any = None
         self.started = False
+        from_url(self.controls)
         self.tabs = pn.Tabs(
             *[(kind.title, holder) for kind, holder in zip(self.kinds, self.holders, strict=True)],
             dynamic=False,
-            active=requested_tab(),
+            active=TABS.index(str(self.controls.tab)),
         )
-        self.view(self.tabs.active)  # in the first document sent, not in a patch after it
+        # the open tab is built and drawn into the first document sent, not patched in after
+        self.view(self.tabs.active).prepare()
         region = pn.widgets.Select.from_param(self.controls.param.region, name="region")
         span = pn.widgets.RadioButtonGroup.from_param(
             self.controls.param.span, name="range", button_type="light"
@@ -136,7 +149,8 @@ class Page:
             self.handle = self.context.live.subscribe(doc, self._new_data_from_watcher(doc))
             pn.state.on_session_destroyed(self._closed)
         self.started = True
-        pn.state.execute(self.active.refresh)
+        if self.active.stale or self.active.changed_since_prepared():
+            pn.state.execute(self.active.refresh)
 
     def _new_data_from_watcher(self, doc: Any) -> Any:
         def on_tick(tables: set[str]) -> None:

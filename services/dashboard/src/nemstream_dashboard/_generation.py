@@ -11,6 +11,7 @@ import polars as pl
 
 from nemstream_dashboard._charts import Bars, Lines, Stack, colour_of, with_interchange
 from nemstream_dashboard._view import View, gather
+from nemstream_market import interconnector_regions
 
 
 class Generation(View):
@@ -77,8 +78,8 @@ class Generation(View):
         fuels = data["fuels"]
         if self.stack_card.show(
             fuels.select("interval", "fuel", "mw", "minutes", "intervals", "complete"),
-            f"No SCADA for {where}: nothing to stack (the samples hold SCADA for single "
-            "intervals only).",
+            f"No SCADA for {where}: nothing to stack (unit output is stored only for the "
+            "intervals the scada feed has published or loaded).",
         ):
             self.stack.update(fuels)
         utilisation = data["utilisation"]
@@ -104,6 +105,11 @@ class Generation(View):
             )
             self.curtailed.update(long, "interval", "kind", "mw")
         flow_frame = data["flows"]
+        region = str(self.controls.region)
+        if region != "NEM" and not flow_frame.is_empty():  # a region's own links only
+            ids = flow_frame["interconnectorid"].unique().to_list()
+            touching = [i for i in ids if region in (interconnector_regions(i) or ())]
+            flow_frame = flow_frame.filter(pl.col("interconnectorid").is_in(touching))
         if self.flows_card.show(flow_frame, f"No interconnector flows for {where}."):
             names = sorted(flow_frame["interconnectorid"].unique().to_list())
             if self.flow_lines is None or self.flow_lines.series != names:

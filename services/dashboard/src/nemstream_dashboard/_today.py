@@ -104,6 +104,7 @@ class Today(View):
             disabled=True,
             sizing_mode="stretch_width",
             layout="fit_data_fill",
+            sortable=False,  # five rows: sort arrows would only take the room of the figures
         )
         self.recent_card = self.card("Last five intervals ($/MWh)", self.recent)
         self.price_lines = Lines("Prices, last 24 hours", "$/MWh", REGIONS)
@@ -211,7 +212,7 @@ class Today(View):
             recent.with_columns(pl.col("interval").dt.strftime("%H:%M").alias("time"))
             .pivot(on="time", index="region", values="rrp")
             .join(now.select("region", "avg_1h", "avg_24h"), on="region", how="left")
-            .rename({"avg_1h": "last hour", "avg_24h": "24 hours"})
+            .rename({"avg_1h": "1 h mean", "avg_24h": "24 h mean"})
         )
         table = table.with_columns(pl.exclude("region").round(2))
         self.recent_card.show(table, "")
