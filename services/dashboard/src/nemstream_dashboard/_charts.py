@@ -330,6 +330,7 @@ class Bars:
         )
         self.figure.vbar(x="x", top="y", width=0.8, color="colour", source=self.source)
         self.figure.yaxis.axis_label = y_label
+        self.figure.yaxis.formatter = NumeralTickFormatter(format="0,0.[00]")
         self.figure.xaxis.axis_label = x_label
         self.figure.xaxis.major_label_orientation = 0.8
         self.figure.add_tools(HoverTool(tooltips=[("", "@x"), ("value", "@y{0,0.[00]}")]))

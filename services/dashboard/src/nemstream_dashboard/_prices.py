@@ -31,6 +31,15 @@ def _money(value: float | None) -> str:
     return "–" if value is None else f"{'-' if value < 0 else ''}${abs(value):,.0f}"
 
 
+COUNT_HEADINGS = {
+    "negative": "< $0",
+    "at_least_300": "≥ $300",
+    "at_least_1000": "≥ $1,000",
+    "at_least_10000": "≥ $10,000",
+}
+"""The spike counts' column headings on the page (the CSV keeps the query's names)."""
+
+
 class Prices(View):
     """The Prices tab."""
 
@@ -41,12 +50,12 @@ class Prices(View):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.pivot = pn.widgets.Tabulator(
             pl.DataFrame().to_pandas(),
-            groupby=["region", "fuel", "station"],
             show_index=False,
             disabled=True,
             sizing_mode="stretch_width",
             height=420,
             pagination=None,
+            groupby=["region", "fuel", "station"],
         )
         self.pivot_card = self.card(
             "Energy and revenue by region, fuel, station and unit", self.pivot
@@ -62,7 +71,12 @@ class Prices(View):
         self.histogram = Bars("Distribution of prices", "intervals", x_label="$/MWh")
         self.histogram_card = self.card("Price distribution", pn.pane.Bokeh(self.histogram.figure))
         self.counts = pn.widgets.Tabulator(
-            pl.DataFrame().to_pandas(), show_index=False, disabled=True, sizing_mode="stretch_width"
+            pl.DataFrame().to_pandas(),
+            show_index=False,
+            disabled=True,
+            sortable=False,
+            sizing_mode="stretch_width",
+            layout="fit_data_fill",
         )
         self.counts_card = self.card("Negative prices and spikes (intervals)", self.counts)
         self.panel[:] = [
@@ -135,4 +149,4 @@ class Prices(View):
             )
         counts = data["counts"]
         if self.counts_card.show(counts, f"No prices for {where}."):
-            self.counts.value = counts.to_pandas()
+            self.counts.value = counts.rename(COUNT_HEADINGS, strict=False).to_pandas()
