@@ -26,17 +26,6 @@ def test_a_gap_breaks_the_line_instead_of_bridging_it() -> None:
     assert with_gaps(table.head(3), "interval", FIVE).height == 3  # no gap, nothing added
 
 
-def test_an_area_falls_to_zero_across_a_gap() -> None:
-    times = [T0 + FIVE * i for i in (1, 2, 3, 10, 11)]
-    table = pl.DataFrame({"interval": times, "mw": [1.0, 2.0, 3.0, 4.0, 5.0]})
-    tick = timedelta(microseconds=1)
-    gapped = with_gaps(table, "interval", FIVE, fill=0.0)
-    assert gapped["interval"].is_sorted()
-    zeros = gapped.filter(pl.col("mw") == 0.0)
-    assert zeros["interval"].to_list() == [T0 + FIVE * 3 + tick, T0 + FIVE * 10 - tick]
-    assert gapped.filter(pl.col("mw") != 0.0).equals(table)
-
-
 def test_the_step_comes_from_the_rows_minutes() -> None:
     assert step_of(pl.DataFrame({"minutes": [30, 30]})) == timedelta(minutes=30)
     assert step_of(pl.DataFrame({"mw": [1.0]})) is None
@@ -143,9 +132,24 @@ def test_stacked_bands_sit_on_the_fuels_before_them_and_charging_goes_below_zero
     data = stack_polygons(table, "interval", ["coal", "wind", "battery"])
     assert data["name"] == ["coal", "wind", "battery"]
     coal, wind, battery = data["ys"]
-    assert coal == [[[1.0, 2.0, 3.0, 0.0, 0.0, 0.0]]]
+    # each value is a step over the five minutes it ends
+    assert coal == [[[1.0, 1.0, 2.0, 2.0, 3.0, 3.0] + [0.0] * 6]]
     assert wind == []  # nothing to draw, no polygon
-    assert battery == [[[1.0, 2.0, 5.0, 3.0, 2.0, 1.0]], [[-1.0, 0.0, 0.0, 0.0, 0.0, 0.0]]]
+    up, down = battery
+    assert up == [[1.0, 1.0, 2.0, 2.0, 5.0, 5.0, 3.0, 3.0, 2.0, 2.0, 1.0, 1.0]]
+    assert down == [[-1.0, -1.0, 0.0, 0.0, 0.0, 0.0] + [0.0] * 6]
     ms = [t.replace(tzinfo=UTC).timestamp() * 1000 for t in times]
-    assert data["xs"][0] == [[ms + ms[::-1]]]
+    path = [ms[0] - 300_000, ms[0], ms[0], ms[1], ms[1], ms[2]]
+    assert data["xs"][0] == [[path + path[::-1]]]
     assert stack_polygons(pl.DataFrame({"interval": []}), "interval", ["coal"])["xs"] == [[]]
+
+
+def test_a_stack_falls_to_zero_across_a_gap_and_shows_a_lone_interval() -> None:
+    times = [T0 + FIVE, T0 + 2 * FIVE, T0 + 10 * FIVE]
+    table = pl.DataFrame({"interval": times, "coal": [1.0, 2.0, 3.0], "minutes": [5, 5, 5]})
+    data = stack_polygons(table, "interval", ["coal"])
+    ms = [t.replace(tzinfo=UTC).timestamp() * 1000 for t in times]
+    five = 300_000
+    path = [ms[0] - five, ms[0], ms[1] - five, ms[1], ms[1], ms[2] - five, ms[2] - five, ms[2]]
+    assert data["xs"][0] == [[path + path[::-1]]]
+    assert data["ys"][0] == [[[1.0, 1.0, 2.0, 2.0, 0.0, 0.0, 3.0, 3.0] + [0.0] * 8]]

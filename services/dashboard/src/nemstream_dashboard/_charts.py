@@ -129,14 +129,10 @@ def step_of(frame: pl.DataFrame) -> timedelta | None:
     return timedelta(minutes=float(minutes)) if isinstance(minutes, int | float) else None
 
 
-def with_gaps(
-    table: pl.DataFrame, x: str, step: timedelta | None = None, *, fill: float | None = None
-) -> pl.DataFrame:
-    """A time-indexed table broken wherever time jumps by more than twice its step (given, or
-    the usual one), so a chart never bridges a gap with a value nobody measured. Lines break
-    at an empty row (`fill` None); an area cannot (a canvas path skips NaN and bridges), so
-    for areas rows of `fill` just after the last value and just before the next drop it to
-    the baseline across the gap."""
+def with_gaps(table: pl.DataFrame, x: str, step: timedelta | None = None) -> pl.DataFrame:
+    """A time-indexed table with an empty row wherever time jumps by more than twice its step
+    (given, or the usual one), so lines break at a gap instead of bridging it (a straight
+    line across a missing week would be a value nobody measured)."""
     if x not in table.columns or table.height < 2 or table.schema[x] != pl.Datetime("us"):
         return table
     usual: Any = step
@@ -146,16 +142,13 @@ def with_gaps(
         usual = table[x].diff().drop_nulls().median()
     if usual is None:
         return table
-    tick = pl.duration(microseconds=1)
-    jumped = pl.col(x).diff() > pl.lit(usual) * 2
-    edges = table.filter(jumped).select((pl.col(x) - tick).alias(x))
-    if edges.is_empty():
+    after = table.filter(pl.col(x).diff() > pl.lit(usual) * 2).select(
+        (pl.col(x) - pl.duration(microseconds=1)).alias(x)
+    )
+    if after.is_empty():
         return table
-    if fill is not None:
-        ended = table.filter(jumped.shift(-1).fill_null(False)).select((pl.col(x) + tick).alias(x))
-        edges = pl.concat([ended, edges])
-    blanks = edges.with_columns(
-        [pl.lit(fill, table.schema[c]).alias(c) for c in table.columns if c != x]
+    blanks = after.with_columns(
+        [pl.lit(None, table.schema[c]).alias(c) for c in table.columns if c != x]
     ).select(table.columns)
     return pl.concat([table, blanks]).sort(x)
 
@@ -276,37 +269,68 @@ class Stack:
         self.figure.yaxis.formatter = NumeralTickFormatter(format="0,0")
 
     def update(self, frame: pl.DataFrame, x: str = "interval", fuel: str = "fuel") -> None:
-        """Show rows (x, fuel, mw); at a gap in time the areas fall to zero."""
+        """Show rows (x, fuel, mw[, minutes]): each value over the period it ends."""
         table = wide(frame, x, fuel, "mw", fill=0.0)
-        gaps = with_gaps(table, x, step_of(frame), fill=0.0)
-        self.source.data = stack_polygons(gaps, x, self.names)
+        if "minutes" in frame.columns and x in table.columns:
+            spans = frame.group_by(x).agg(pl.col("minutes").max())
+            table = table.join(spans, on=x, how="left")
+        self.source.data = stack_polygons(table, x, self.names)
 
 
 def stack_polygons(table: pl.DataFrame, x: str, names: Sequence[str]) -> dict[str, list[Any]]:
     """Each name's bands as polygons (``multi_polygons`` data): its positive values stacked on
-    those of the names before it, its negative values stacked below zero the same way; x in
-    milliseconds, as Bokeh's datetime axis reads them. A name with no values has no polygon."""
+    those of the names before it, its negative values stacked below zero the same way.
+
+    A value covers the period its row ends (``minutes`` long, or the table's usual step), drawn
+    as a step, so a lone interval is a visible block and a gap between periods falls to zero
+    instead of being bridged. x in milliseconds, as Bokeh's datetime axis reads them; a name
+    with no values has no polygon."""
+    empty = {"xs": [[] for _ in names], "ys": [[] for _ in names], "name": list(names)}
     if x not in table.columns or table.is_empty():
-        return {"xs": [[] for _ in names], "ys": [[] for _ in names], "name": list(names)}
-    ms = table[x].dt.epoch("ms").cast(pl.Float64).to_list()
-    back = ms[::-1]
-    below_up = [0.0] * len(ms)
-    below_down = [0.0] * len(ms)
+        return empty
+    ends = table[x].dt.epoch("ms").cast(pl.Float64).to_list()
+    if "minutes" in table.columns:
+        minutes = table["minutes"].cast(pl.Float64).fill_null(5.0).to_list()
+    else:
+        usual = step_of(table) or (
+            table[x].diff().drop_nulls().median() if table.height > 1 else None
+        )
+        step = usual.total_seconds() / 60 if isinstance(usual, timedelta) else 5.0
+        minutes = [step] * table.height
+    # a period never reaches back over the row before it (fuels at 5 minutes beside a
+    # half-hour of rooftop PV at one interval: the interval's own five minutes)
+    starts = [
+        max(end - m * 60_000, ends[i - 1]) if i else end - m * 60_000
+        for i, (end, m) in enumerate(zip(ends, minutes, strict=True))
+    ]
+    # the step path: two points per period, and two at zero across each gap after one
+    xs_path: list[float] = []
+    rows: list[int | None] = []  # which row's value each point takes (None: zero)
+    for i, (start, end) in enumerate(zip(starts, ends, strict=True)):
+        xs_path += [start, end]
+        rows += [i, i]
+        if i + 1 < len(starts) and starts[i + 1] > end + 1:
+            xs_path += [end, starts[i + 1]]
+            rows += [None, None]
+    back = xs_path[::-1]
+    below_up = [0.0] * len(xs_path)
+    below_down = [0.0] * len(xs_path)
     xs: list[Any] = []
     ys: list[Any] = []
     for name in names:
         values = (
             table[name].cast(pl.Float64).fill_null(0.0).to_list()
             if name in table.columns
-            else [0.0] * len(ms)
+            else [0.0] * table.height
         )
+        path = [0.0 if row is None else values[row] for row in rows]
         polygons_x: list[Any] = []
         polygons_y: list[Any] = []
         for below, part in ((below_up, max), (below_down, min)):
-            band = [part(v, 0.0) for v in values]
+            band = [part(v, 0.0) for v in path]
             if any(band):
                 top = [b + v for b, v in zip(below, band, strict=True)]
-                polygons_x.append([ms + back])
+                polygons_x.append([xs_path + back])
                 polygons_y.append([top + below[::-1]])
                 below[:] = top
         xs.append(polygons_x)
