@@ -278,7 +278,7 @@ async def run(args: argparse.Namespace) -> None:
         "NEMSTREAM_NATS_URL": server.url,
         "NEMSTREAM_HEALTH_HOST": "127.0.0.1",
         "NEMSTREAM_LOG_FORMAT": "json",
-        "NEMSTREAM_LOG_LEVEL": "WARNING",
+        "NEMSTREAM_LOG_LEVEL": args.log_level,
         # compaction would close the scale store's last month during the runs: not a page's cost
         "NEMSTREAM_COMPACT_EVERY_S": "3600",
     }
@@ -321,10 +321,16 @@ async def run(args: argparse.Namespace) -> None:
             cached_urls = tab_urls(cached_url, station)
             print("page loads, 1 session, query cache on ...", flush=True)
             cached = await page_loads(browser, cached_urls, sessions=1, rounds=args.loads)
-            print("stored → visible, 10 open pages, query cache on ...", flush=True)
+            print(f"stored → visible, {args.pages} open pages, query cache on ...", flush=True)
             reader = TableReader(data / "store")
             live = await stored_to_visible(
-                browser, cached_urls, bus, reader, end, sessions=10, intervals=args.intervals
+                browser,
+                cached_urls,
+                bus,
+                reader,
+                end,
+                sessions=args.pages,
+                intervals=args.intervals,
             )
             cached_rss = livestore.vm_hwm_mb(cached_process.pid)
             await browser.close()
@@ -359,7 +365,8 @@ async def run(args: argparse.Namespace) -> None:
         report.append(_row(tab.capitalize(), cached[tab], None))
     report += [
         "",
-        "New interval stored → visible on 10 open Today pages (query cache on, the default):",
+        f"New interval stored → visible on {args.pages} open Today pages (query cache on, "
+        "the default):",
         "",
         head,
     ]
@@ -384,6 +391,8 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=10, help="loads per tab with 1 session")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of 10 concurrent loads")
     parser.add_argument("--intervals", type=int, default=10, help="new intervals published")
+    parser.add_argument("--pages", type=int, default=10, help="pages open for stored → visible")
+    parser.add_argument("--log-level", default="WARNING", help="the services' (with --keep)")
     parser.add_argument("--keep", action="store_true", help="keep the working copy and logs")
     asyncio.run(run(parser.parse_args()))
 

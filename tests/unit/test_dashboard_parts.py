@@ -4,6 +4,7 @@ how a price is shown, and the range a page's controls choose."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import polars as pl
 import pytest
@@ -129,7 +130,7 @@ def test_the_range_ends_at_the_newest_stored_interval() -> None:
 def test_stacked_bands_sit_on_the_fuels_before_them_and_charging_goes_below_zero() -> None:
     times = [T0 + FIVE * i for i in range(3)]
     table = pl.DataFrame({"interval": times, "coal": [1.0, 2.0, 3.0], "battery": [-1.0, 0.0, 2.0]})
-    data = stack_polygons(table, "interval", ["coal", "wind", "battery"])
+    data = as_lists(stack_polygons(table, "interval", ["coal", "wind", "battery"]))
     assert data["name"] == ["coal", "wind", "battery"]
     coal, wind, battery = data["ys"]
     # each value is a step over the five minutes it ends
@@ -147,9 +148,18 @@ def test_stacked_bands_sit_on_the_fuels_before_them_and_charging_goes_below_zero
 def test_a_stack_falls_to_zero_across_a_gap_and_shows_a_lone_interval() -> None:
     times = [T0 + FIVE, T0 + 2 * FIVE, T0 + 10 * FIVE]
     table = pl.DataFrame({"interval": times, "coal": [1.0, 2.0, 3.0], "minutes": [5, 5, 5]})
-    data = stack_polygons(table, "interval", ["coal"])
+    data = as_lists(stack_polygons(table, "interval", ["coal"]))
     ms = [t.replace(tzinfo=UTC).timestamp() * 1000 for t in times]
     five = 300_000
     path = [ms[0] - five, ms[0], ms[1] - five, ms[1], ms[1], ms[2] - five, ms[2] - five, ms[2]]
     assert data["xs"][0] == [[path + path[::-1]]]
     assert data["ys"][0] == [[[1.0, 1.0, 2.0, 2.0, 0.0, 0.0, 3.0, 3.0] + [0.0] * 8]]
+
+
+def as_lists(data: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """The polygons' numpy rings as lists, to compare."""
+    rings = {
+        key: [[[list(ring) for ring in polygon] for polygon in item] for item in data[key]]
+        for key in ("xs", "ys")
+    }
+    return {**data, **rings}

@@ -7,9 +7,12 @@ prices), it re-stamps the real SCADA interval's real values to other times and s
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -326,6 +329,40 @@ def test_cache_serves_repeats_and_new_data_invalidates(
         fresh = query.prices(start, end)
         assert fresh is not first  # the table changed: the cached answer is not served
         assert fresh.frame.height == first.frame.height
+    finally:
+        query.close()
+        store.close()
+
+
+def test_pages_asking_the_same_question_at_once_read_the_store_once(
+    samples: SampleSet, tmp_path: Path, registry: pl.DataFrame
+) -> None:
+    store = Store(tmp_path / "store")
+    store.write(units_of(samples, MONTHLY)[:288])
+    query = Query(QuerySettings(data_dir=tmp_path), registry)
+    start, end = datetime(2026, 3, 1), datetime(2026, 3, 2)
+    reads: list[int] = []
+    inside = threading.Event()
+    release = threading.Event()
+    real = query.engine.frame
+
+    def slow_frame(sql: str, params: dict[str, Any]) -> pl.DataFrame:
+        reads.append(1)
+        inside.set()
+        release.wait(10)
+        return real(sql, params)
+
+    query.engine.frame = slow_frame  # type: ignore[method-assign]
+    try:
+        with ThreadPoolExecutor(10) as pool:
+            first = pool.submit(query.prices, start, end)
+            assert inside.wait(10)
+            others = [pool.submit(query.prices, start, end) for _ in range(9)]
+            release.set()
+            answers = [first.result(10), *(o.result(10) for o in others)]
+        assert len(reads) == 1  # one read of the store, ten answers
+        assert all(a is answers[0] for a in answers)
+        assert answers[0].frame.height > 0
     finally:
         query.close()
         store.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable, Sequence
+from concurrent.futures import Future
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -73,6 +74,7 @@ class Query(DashboardQueries):
             maxsize=max(1, self.settings.query_cache_size), ttl=self.settings.query_cache_ttl_s
         )
         self._lock = threading.Lock()
+        self._running: dict[Hashable, Future[object]] = {}  # answers being computed
         self._records = MonthMemo()
 
     def set_units(self, units: pl.DataFrame | None) -> None:
@@ -108,14 +110,31 @@ class Query(DashboardQueries):
         full = (view, key, self.engine.version(*tables), self.engine.units_version)
         with self._lock:
             hit = self._cache.get(full)
+            running = self._running.get(full) if hit is None else None
+            if hit is None and running is None:
+                mine: Future[object] = Future()
+                self._running[full] = mine
         if hit is not None:
             QUERIES.labels(view, "hit").inc()
             return hit  # type: ignore[return-value]
+        if running is not None:
+            # the same question is being answered on another thread (ten pages refreshing on
+            # one new interval): wait for that answer rather than read the store again
+            QUERIES.labels(view, "shared").inc()
+            return running.result()  # type: ignore[return-value]
         QUERIES.labels(view, "miss").inc()
-        with SECONDS.labels(view).time():
-            value = run()
+        try:
+            with SECONDS.labels(view).time():
+                value = run()
+        except BaseException as exc:
+            with self._lock:
+                del self._running[full]
+            mine.set_exception(exc)
+            raise
         with self._lock:
             self._cache[full] = value
+            del self._running[full]
+        mine.set_result(value)
         return value
 
     def resolution(self, start: datetime, end: datetime) -> Resolution:

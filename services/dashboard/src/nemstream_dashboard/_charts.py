@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+import numpy as np
 import polars as pl
 from bokeh.models import (
     ColumnDataSource,
@@ -312,7 +313,8 @@ def stack_polygons(table: pl.DataFrame, x: str, names: Sequence[str]) -> dict[st
         if i + 1 < len(starts) and starts[i + 1] > end + 1:
             xs_path += [end, starts[i + 1]]
             rows += [None, None]
-    back = xs_path[::-1]
+    # numpy rings: Bokeh sends arrays as binary buffers, lists as JSON numbers one by one
+    ring_x = np.asarray(xs_path + xs_path[::-1], dtype=np.float64)
     below_up = [0.0] * len(xs_path)
     below_down = [0.0] * len(xs_path)
     xs: list[Any] = []
@@ -330,8 +332,8 @@ def stack_polygons(table: pl.DataFrame, x: str, names: Sequence[str]) -> dict[st
             band = [part(v, 0.0) for v in path]
             if any(band):
                 top = [b + v for b, v in zip(below, band, strict=True)]
-                polygons_x.append([xs_path + back])
-                polygons_y.append([top + below[::-1]])
+                polygons_x.append([ring_x])
+                polygons_y.append([np.asarray(top + below[::-1], dtype=np.float64)])
                 below[:] = top
         xs.append(polygons_x)
         ys.append(polygons_y)
