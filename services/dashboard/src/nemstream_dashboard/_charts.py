@@ -286,7 +286,8 @@ def stack_polygons(table: pl.DataFrame, x: str, names: Sequence[str]) -> dict[st
     as a step, so a lone interval is a visible block and a gap between periods falls to zero
     instead of being bridged. x in milliseconds, as Bokeh's datetime axis reads them; a name
     with no values has no polygon."""
-    empty = {"xs": [[] for _ in names], "ys": [[] for _ in names], "name": list(names)}
+    empty: dict[str, list[Any]] = {"xs": [[] for _ in names], "ys": [[] for _ in names]}
+    empty["name"] = list(names)
     if x not in table.columns or table.is_empty():
         return empty
     ends = table[x].dt.epoch("ms").cast(pl.Float64).to_list()
