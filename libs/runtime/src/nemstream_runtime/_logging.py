@@ -22,6 +22,7 @@ QUIET_LOGGERS = {
     "mail.log": logging.WARNING,  # aiosmtpd (tests) logs every session
     "tornado.access": logging.WARNING,  # the dashboard's every request and websocket
     "bokeh": logging.WARNING,  # the dashboard server's session chatter
+    "markdown_it": logging.INFO,  # every parsing rule of every Markdown pane at DEBUG
 }
 """Libraries whose chatter would drown the service's own lines, and the level they start at."""
 
