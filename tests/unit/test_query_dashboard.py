@@ -874,15 +874,21 @@ def test_curtailment_is_clipped_at_zero_before_averaging(tmp_path: Path) -> None
         query.close()
 
 
-def test_curtailment_on_a_real_dispatch_file(samples: SampleSet, tmp_path: Path) -> None:
+def stored_regionsum(samples: SampleSet, tmp_path: Path) -> pl.DataFrame:
+    """Store the real December 2025 DispatchIS; return its regional summary (pricing run) as
+    the independent reading to check answers against."""
     store = Store(tmp_path / "store")
     try:
         store.write(units_of(samples, names.DISPATCHIS_2025))
     finally:
         store.close()
-    real = views.pricing_run(
+    return views.pricing_run(
         views.dispatch_regionsum(read_report(samples.path(names.DISPATCHIS_2025)))
     )
+
+
+def test_curtailment_on_a_real_dispatch_file(samples: SampleSet, tmp_path: Path) -> None:
+    real = stored_regionsum(samples, tmp_path)
     at = datetime(2025, 12, 27, 0, 5)
     query = Query(QuerySettings(data_dir=tmp_path))
     try:
@@ -903,14 +909,7 @@ def test_net_imports_are_netinterchange_negated_on_a_real_dispatch_file(
 ) -> None:
     """AEMO counts export as positive; the stack draws exports below zero. Across the five
     regions the flows cancel but for the interconnectors' losses."""
-    store = Store(tmp_path / "store")
-    try:
-        store.write(units_of(samples, names.DISPATCHIS_2025))
-    finally:
-        store.close()
-    real = views.pricing_run(
-        views.dispatch_regionsum(read_report(samples.path(names.DISPATCHIS_2025)))
-    )
+    real = stored_regionsum(samples, tmp_path)
     at = datetime(2025, 12, 27, 0, 5)
     query = Query(QuerySettings(data_dir=tmp_path))
     try:
