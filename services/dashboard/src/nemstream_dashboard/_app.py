@@ -8,6 +8,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any, cast
 
 import panel as pn
+import panel.io.resources as panel_resources
 from panel.io.state import set_curdoc
 from panel.theme import Fast
 
@@ -33,6 +34,11 @@ log = get_logger(__name__)
 Fast._resources = cast(
     "ResourcesType", {key: value for key, value in Fast._resources.items() if key != "font"}
 )
+
+# Panel sends Bokeh's MathJax bundle (1.8 MB of JavaScript for the browser to parse on every
+# page) whenever a page holds an HTML pane, in case it contains LaTeX. Ours hold none: the
+# bundle is left out. Bokeh's own test for math text models still applies.
+panel_resources._panel_use_mathjax = lambda roots: False
 
 
 URL_PARAMETERS = {

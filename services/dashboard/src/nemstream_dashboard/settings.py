@@ -21,7 +21,7 @@ class DashboardSettings(ServiceSettings):
         "'*' for any (behind a proxy, name the public host)",
     )
     dashboard_live_check_s: float = Field(
-        1.0, gt=0, description="how often the one per-process watcher looks for new intervals"
+        0.5, gt=0, description="how often the one per-process watcher looks for new intervals"
     )
 
     @property
