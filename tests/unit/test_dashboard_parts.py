@@ -3,18 +3,15 @@ how a price is shown, and the range a page's controls choose."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import polars as pl
 import pytest
 
 from nemstream_dashboard._charts import stack_polygons, step_of, wide, with_gaps, with_interchange
 from nemstream_dashboard._controls import Controls
-from nemstream_dashboard._live import Live
 from nemstream_dashboard._today import ago, dollars, price_colour
-from nemstream_store import TableReader
 
 T0 = datetime(2025, 12, 27, 0, 0)
 FIVE = timedelta(minutes=5)
@@ -166,35 +163,3 @@ def as_lists(data: dict[str, list[Any]]) -> dict[str, list[Any]]:
         for key in ("xs", "ys")
     }
     return {**data, **rings}
-
-
-class _Versions:
-    """Table versions that a test moves on (the watcher reads only `version`)."""
-
-    def __init__(self) -> None:
-        self.now = {"prices5": 1, "scada5": 1}
-
-    def version(self, table: str) -> int:
-        return self.now.get(table, 0)
-
-
-class _Document:
-    """Runs a next-tick callback at once, as the session's loop would later."""
-
-    def add_next_tick_callback(self, callback: Any) -> None:
-        callback()
-
-
-def test_one_interval_landing_table_by_table_is_one_notice() -> None:
-    versions = _Versions()
-    live = Live(cast(TableReader, versions), tables=("prices5", "scada5"), settle_s=0.05)
-    live.versions = {"prices5": 1, "scada5": 1}
-    notices: list[set[str]] = []
-    live.subscribe(_Document(), notices.append)
-    versions.now["prices5"] = 2
-    later = threading.Timer(0.02, lambda: versions.now.update(scada5=2))
-    later.start()
-    assert live.check() == {"prices5", "scada5"}
-    later.join()
-    assert notices == [{"prices5", "scada5"}]  # one redraw, not two
-    assert live.check() == set() and len(notices) == 1  # nothing new: no notice

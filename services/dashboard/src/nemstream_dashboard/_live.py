@@ -43,8 +43,6 @@ class Live:
 
     reader: TableReader
     every_s: float = 1.0
-    settle_s: float = 0.15
-    settle_max_s: float = 1.0
     tables: Sequence[str] = WATCHED
     versions: dict[str, int] = field(default_factory=dict)
     changed_at: float = field(default_factory=time.time)
@@ -82,23 +80,9 @@ class Live:
         return {table: self.reader.version(table) for table in self.tables}
 
     def check(self) -> set[str]:
-        """Look once; tell the sessions and return the tables that changed.
-
-        A new interval reaches the store as one manifest swap per table, a fraction of a second
-        apart: once something has changed, the watcher looks again every `settle_s` until
-        nothing more changes (for at most `settle_max_s`), so a page redraws once per interval
-        rather than once per table."""
+        """Look once; tell the sessions and return the tables that changed."""
         current = self._read()
         changed = {t for t, v in current.items() if v != self.versions.get(t)}
-        if changed:
-            deadline = time.monotonic() + self.settle_max_s
-            while time.monotonic() < deadline and not self._stop.wait(self.settle_s):
-                later = self._read()
-                more = {t for t, v in later.items() if v != current[t]}
-                current = later
-                if not more:
-                    break
-                changed |= more
         self.versions = current
         if not changed:
             return changed
