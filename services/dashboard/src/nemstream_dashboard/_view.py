@@ -161,16 +161,9 @@ class View:
                 data = pool.submit(asyncio.run, self.load()).result()
             loaded = time.perf_counter()
             self._draw(data)
-            log.debug(
-                "dashboard_view_drawn",
-                view=self.title,
-                query_s=round(loaded - began, 3),
-                draw_s=round(time.perf_counter() - loaded, 3),
-                first=True,
-            )
-        except Exception as exc:  # a page shows one sentence, the log the rest
-            log.exception("dashboard_view_failed", view=self.title, error=repr(exc))
-            self._fail(f"Could not load this view: {type(exc).__name__}. The log has details.")
+            self._timed(began, loaded, first=True)
+        except Exception as exc:  # noqa: BLE001 - a page shows one sentence, the log the rest
+            self._fail(self._failure(exc))
 
     def changed_since_prepared(self) -> bool:
         """Whether the tables it shows changed after `prepare` drew them."""
@@ -190,15 +183,9 @@ class View:
             data = await self.load()
             loaded = time.perf_counter()
             await self.locked(lambda: self._draw(data))
-            log.debug(
-                "dashboard_view_drawn",
-                view=self.title,
-                query_s=round(loaded - began, 3),
-                draw_s=round(time.perf_counter() - loaded, 3),
-            )
-        except Exception as exc:  # a page shows one sentence, the log the rest
-            log.exception("dashboard_view_failed", view=self.title, error=repr(exc))
-            message = f"Could not load this view: {type(exc).__name__}. The log has details."
+            self._timed(began, loaded)
+        except Exception as exc:  # noqa: BLE001 - a page shows one sentence, the log the rest
+            message = self._failure(exc)
             await self.locked(lambda: self._fail(message))
         finally:
             spinner.cancel()
@@ -206,6 +193,20 @@ class View:
             self.refreshing = False
         if self.stale:
             await self.refresh()
+
+    def _timed(self, began: float, loaded: float, **context: object) -> None:
+        log.debug(
+            "dashboard_view_drawn",
+            view=self.title,
+            query_s=round(loaded - began, 3),
+            draw_s=round(time.perf_counter() - loaded, 3),
+            **context,
+        )
+
+    def _failure(self, exc: Exception) -> str:
+        """Log a failed load or draw in full; return the one sentence the page shows."""
+        log.exception("dashboard_view_failed", view=self.title, error=repr(exc))
+        return f"Could not load this view: {type(exc).__name__}. The log has details."
 
     def _draw(self, data: Any) -> None:
         # one batch: Bokeh otherwise walks the whole document's model graph after every changed
