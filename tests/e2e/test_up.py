@@ -120,7 +120,7 @@ async def test_up_offline_loads_history_then_delivers_every_sample_interval(
         await wait_until(stack_up, within=90)  # after the history preload
         (announced,) = [json.loads(line) for line in output if b'"stack_up"' in line]
         health = dict(announced["services"])
-        assert len(set(health.values())) == 9  # 4 fetchers, 4 consumers, the dashboard
+        assert len(set(health.values())) == 11  # 4 fetchers, 4 consumers, dashboard, API, status
 
         async def all_ready() -> bool:
             async with httpx.AsyncClient(timeout=2) as http:

@@ -26,6 +26,9 @@ PACKAGES = sorted(
 NEEDED_WITHOUT_IMPORT = {
     ("nemstream", "nemstream-aggregator"): "subcommands are imported on first use",
     ("nemstream", "nemstream-alerts"): "subcommands are imported on first use",
+    ("nemstream", "nemstream-api"): "subcommands are imported on first use",
+    ("nemstream", "nemstream-status"): "subcommands are imported on first use",
+    ("nemstream-api", "uvicorn"): "its [standard] extra: the WebSocket protocol, uvloop, httptools",
     ("nemstream", "nemstream-dashboard"): "subcommands are imported on first use",
     ("nemstream", "nemstream-fetcher"): "subcommands are imported on first use",
     ("nemstream", "nemstream-mailer"): "subcommands are imported on first use",

@@ -111,6 +111,8 @@ def test_up_gives_every_service_its_own_health_port() -> None:
         "alerts": 9120,
         "mailer": 9121,
         "dashboard": 5006,
+        "api": 8000,
+        "status": 5011,
     }
     based = health_ports(["dispatch"], 9500)
     assert sorted(based.values()) == list(range(9500, 9500 + len(based)))

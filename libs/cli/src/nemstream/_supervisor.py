@@ -46,7 +46,9 @@ SERVICES = (
     ("alerts", "nemstream_alerts", "nemstream_alerts.settings:AlertSettings", "metrics_port"),
     # mails logged until NEMSTREAM_SMTP_HOST is set
     ("mailer", "nemstream_mailer", "nemstream_mailer.settings:MailerSettings", "metrics_port"),
-    # the analysts' page: its health endpoints are on its own port
+    # the HTTP services: their health endpoints are on their own ports
+    ("api", "nemstream_api", "nemstream_api.settings:ApiSettings", "api_port"),
+    ("status", "nemstream_status", "nemstream_status.settings:StatusSettings", "status_port"),
     (
         "dashboard",
         "nemstream_dashboard",
@@ -384,6 +386,8 @@ async def run_stack(
                 nemweb=env.get("NEMSTREAM_NEMWEB_URL", "https://nemweb.com.au"),
                 services=urls,
                 dashboard=f"http://{host}:{ports['dashboard']}/",
+                api=f"http://{host}:{ports['api']}/docs",
+                status=f"http://{host}:{ports['status']}/",
             )
         await stop.wait()
     finally:

@@ -17,6 +17,7 @@ from nemstream_runtime import configure_logging
 COMMANDS: dict[str, tuple[str, str]] = {
     "aggregate": ("nemstream_aggregator.cli:aggregate", "The 30-minute aggregator service."),
     "alerts": ("nemstream_alerts.cli:alerts", "Price alerts by SMS, data-freshness alerts."),
+    "api": ("nemstream_api.cli:api", "The HTTP API for other systems (port 8000)."),
     "backfill": ("nemstream_fetcher.cli:backfill", "Publish history from ARCHIVE or MMSDM."),
     "dashboard": ("nemstream_dashboard.cli:dashboard", "The analysts' dashboard (port 5006)."),
     "fetch": ("nemstream_fetcher.cli:fetch", "The fetcher service for one feed."),
@@ -26,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "registry": ("nemstream_registry.cli:registry", "The unit registry (DUID to station, fuel)."),
     "replay": ("nemstream_fetcher.cli:replay", "Publish real historical files as if live."),
     "schemas": ("nemstream.commands.schemas:schemas", "Message contracts: export proto_schemas/."),
+    "status": ("nemstream_status.cli:status", "The status page with repair actions (port 5011)."),
     "up": ("nemstream.commands.up:up", "The whole stack, embedded nats-server."),
     "write": ("nemstream_writer.cli:write", "The writer service: events into the store."),
 }

@@ -9,7 +9,16 @@ from nemstream_query._engine import Engine
 from nemstream_query._generation import RENEWABLE, ROOFTOP, STORAGE, by_fuel, renewable_share
 from nemstream_query._market import PRICE_BINS, STATUSES, PriceAnalytics
 from nemstream_query._query import Query
-from nemstream_query._resolution import Policy, Resolution, align_down, align_up, expected, gaps
+from nemstream_query._resolution import (
+    Gaps,
+    Policy,
+    Resolution,
+    align_down,
+    align_up,
+    expected,
+    gaps,
+    runs,
+)
 from nemstream_query._rooftop import five_minute, pchip
 from nemstream_query._settings import QuerySettings
 from nemstream_query._station import StationDetail
@@ -22,6 +31,7 @@ __all__ = [
     "STORAGE",
     "Answer",
     "Engine",
+    "Gaps",
     "Policy",
     "PriceAnalytics",
     "Query",
@@ -36,4 +46,5 @@ __all__ = [
     "gaps",
     "pchip",
     "renewable_share",
+    "runs",
 ]

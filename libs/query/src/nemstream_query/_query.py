@@ -17,13 +17,13 @@ import threading
 from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import polars as pl
 from cachetools import TTLCache
 from prometheus_client import Counter, Histogram
 
-from nemstream_query import _generation, _prices
+from nemstream_query import _api, _generation, _prices
 from nemstream_query._answer import Answer
 from nemstream_query._dashboard import DashboardQueries
 from nemstream_query._engine import Engine
@@ -271,6 +271,74 @@ class Query(DashboardQueries):
             (start, end),
             lambda: _prices.interconnector_flows(self.engine, self.policy, start, end),
         )
+
+    # --- answers for the HTTP API ----------------------------------------------------------------
+
+    def trading_prices(
+        self, start: datetime, end: datetime, *, regions: Sequence[str] = ()
+    ) -> pl.DataFrame:
+        """Trading prices as AEMO published them (30-minute before 5-minute settlement):
+        interval, region, rrp, minutes, periodid, price_status."""
+        return self._cached(
+            "trading_prices",
+            ("trading_prices",),
+            (start, end, tuple(regions)),
+            lambda: _api.trading_prices(self.engine, start, end, regions=regions),
+        )
+
+    def unit_generation(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        regions: Sequence[str] = (),
+        duids: Sequence[str] = (),
+        resolution: Resolution | None = None,
+    ) -> Answer:
+        """Generation per unit: interval, duid, region, fuel, mw (mean), mwh, minutes,
+        intervals, complete."""
+        return self._cached(
+            "unit_generation",
+            ("scada5", "scada30", DAILY),
+            (start, end, tuple(regions), tuple(duids), resolution),
+            lambda: _api.unit_generation(
+                self.engine,
+                self.policy,
+                start,
+                end,
+                regions=regions,
+                duids=duids,
+                resolution=resolution,
+            ),
+        )
+
+    def regionsum(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        regions: Sequence[str] = (),
+        resolution: Resolution | None = None,
+    ) -> Answer:
+        """Regional demand, dispatchable and available generation, net interchange and
+        curtailment (mean MW per row), demand energy (MWh)."""
+        return self._cached(
+            "regionsum",
+            ("regionsum5",),
+            (start, end, tuple(regions), resolution),
+            lambda: _api.regionsum(
+                self.engine, self.policy, start, end, regions=regions, resolution=resolution
+            ),
+        )
+
+    def unit(self, duid: str) -> dict[str, Any] | None:
+        """One unit's registry entry, or None when the registry does not know it."""
+        self._refresh_registry()
+        return _api.unit(self.engine, duid)
+
+    def latest(self, *tables: str) -> datetime | None:
+        """The newest interval the store holds in any of `tables`."""
+        return _api.latest_interval(self.engine, *tables)
 
     def close(self) -> None:
         """Release DuckDB."""

@@ -40,7 +40,7 @@ from nemstream_bus import (
 )
 from nemstream_contracts import ALERTS_PRICE, DISPATCH_PRICE, DispatchPrice, PriceAlert
 from nemstream_market import PRICING_RUN, nem_time
-from nemstream_notify import SmsSender, recipient_key
+from nemstream_notify import Outcome, SmsSender, recipient_key
 from nemstream_runtime import crash_point, get_logger
 
 log = get_logger(__name__)
@@ -161,9 +161,8 @@ class PriceAlerts:
             UNSENT.labels("too_old").inc()
         else:
             for recipient in self.settings.sms_recipients:
-                retry |= not await self._text(
-                    kv, f"sent.{name}.{recipient_key(recipient)}", recipient, text
-                )
+                key = f"sent.{name}.{recipient_key(recipient)}"
+                retry |= await self.send_once(key, recipient, text) == "retry"
         if retry:
             raise Transient(f"SMS for {name} not yet delivered to every recipient", delay_s=30.0)
         alert = PriceAlert(
@@ -181,12 +180,17 @@ class PriceAlerts:
         TRANSITIONS.labels(region, change).inc()
         bound.info("price_alert", text=text, previous=previous)
 
-    async def _text(self, kv: KeyValue, key: str, recipient: str, text: str) -> bool:
-        """Send one recipient their text exactly once (see the module docstring); False when it
-        could not be delivered yet (Twilio unreachable: the price is retried later)."""
+    async def send_once(self, key: str, recipient: str, text: str) -> Outcome:
+        """Send one recipient their text exactly once, recorded under `key` (see the module
+        docstring; also the test texts of the status page): ``sent`` (now or before),
+        ``failed`` (refused for good, never retried) or ``retry`` (Twilio unreachable: not
+        delivered yet, try again later)."""
+        kv = self.kv or await self.start()
         record = await kv_value(kv, key)
+        if record == b"failed":
+            return "failed"
         if record is not None and not record.startswith(b"intent:"):
-            return True  # sent (or refused for good) before a restart or redelivery
+            return "sent"  # sent before a restart or redelivery
         if record is not None:
             since = datetime.fromtimestamp(float(record.split(b":", 1)[1]), UTC) - LOOKUP_SKEW
             sid = await self.sms.find(recipient, text, since=since)
@@ -194,16 +198,14 @@ class PriceAlerts:
                 await kv.put(key, f"sent:{sid}".encode())
                 FOUND.inc()
                 log.info("sms_found_already_sent", sid=sid, key=key)
-                return True
+                return "sent"
         await kv.put(key, f"intent:{time.time():.3f}".encode())
         crash_point("sms_intent")
         result = await self.sms.send(recipient, text)
         if result.outcome == "sent":
             await kv.put(key, f"sent:{result.sid or 'dry-run'}".encode())
             crash_point("sms_recorded")
-            return True
-        if result.outcome == "failed":
+        elif result.outcome == "failed":
             await kv.put(key, b"failed")  # permanent: never retried
             UNSENT.labels("failed").inc()
-            return True
-        return False
+        return result.outcome

@@ -1,11 +1,12 @@
-"""Running the price-alert service: the consumer, the freshness watch and the optional daily
-summary in the shared service skeleton."""
+"""Running the price-alert service: the consumer, the freshness watch, the optional daily
+summary and the test-alert worker (``control.alerts.test``) in the shared service skeleton."""
 
 from __future__ import annotations
 
 import asyncio
 
 from nemstream_alerts._alerts import PriceAlerts
+from nemstream_alerts._control import alert_test_worker
 from nemstream_alerts._freshness import Freshness
 from nemstream_alerts._summary import send_summary
 from nemstream_alerts.settings import AlertSettings
@@ -43,4 +44,5 @@ async def run_alerts(
             recipients=len(settings.sms_recipients),
             dry_run=sms.dry_run,
         )
-        await svc.consume(alerts.loop).run()
+        async with alert_test_worker(settings, svc.bus, alerts).background():
+            await svc.consume(alerts.loop).run()

@@ -3,6 +3,7 @@ once (`Fetcher`), plus `backfill` (ARCHIVE, CURRENT or MMSDM history) and `repla
 files published as if live)."""
 
 from nemstream_fetcher._backfill import BackfillResult, backfill
+from nemstream_fetcher._control import backfill_worker
 from nemstream_fetcher._events import (
     Event,
     EventError,
@@ -36,6 +37,7 @@ __all__ = [
     "ReplayResult",
     "ReportEvents",
     "backfill",
+    "backfill_worker",
     "events_of",
     "feed_of_report",
     "feed_spec",

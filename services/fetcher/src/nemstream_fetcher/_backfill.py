@@ -2,14 +2,17 @@
 rooftop zips), the part of the range still in CURRENT, or MMSDM monthly files.
 
 Events are the same as live (same subjects, same ids for the same 5-minute files). Progress is
-remembered per archive file in NATS KV, so an interrupted backfill resumes where it stopped.
+remembered per archive file in NATS KV, so an interrupted backfill resumes where it stopped;
+``force`` publishes remembered files again (a gap the store still has after its backfill: the
+writer drops what it already holds). ``on_progress`` hears of every file (and every report in
+an archive) for callers that show progress elsewhere than on a terminal (a control job).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -35,6 +38,9 @@ from nemstream_runtime import get_logger
 log = get_logger(__name__)
 
 BUCKET = "nemstream_backfill"
+
+OnProgress = Callable[[int, int, "BackfillResult"], Awaitable[None]]
+"""``await on_progress(files_done, files_total, result_so_far)``."""
 
 
 @dataclass(slots=True)
@@ -104,8 +110,11 @@ async def backfill(
     *,
     sources: list[str] | None = None,
     progress: bool = True,
+    force: bool = False,
+    on_progress: OnProgress | None = None,
 ) -> BackfillResult:
-    """Publish every interval of `feed_name` between `start` and `end` (inclusive days)."""
+    """Publish every interval of `feed_name` between `start` and `end` (inclusive days);
+    `force`: also files a backfill of the same range finished before."""
     feed = get_feed(feed_name)
     result = BackfillResult(feed_name)
     began = time.perf_counter()
@@ -136,12 +145,14 @@ async def backfill(
         disable=not progress,
     ) as bar:
         task = bar.add_task("files", total=len(targets), intervals=0)
-        for target in targets:
+        for done, target in enumerate(targets):
             name = target.name if isinstance(target, ListingEntry) else str(target)
             key = key_for(feed_name, f"{start:%Y%m%d}-{end:%Y%m%d}.{Path(name).name}")
-            if await kv_get(kv, key) is not None:
+            if not force and await kv_get(kv, key) is not None:
                 result.skipped += 1
                 bar.advance(task)
+                if on_progress is not None:
+                    await on_progress(done + 1, len(targets), result)
                 continue
             try:
                 if isinstance(target, ListingEntry):
@@ -156,6 +167,8 @@ async def backfill(
                             "backfill_table_rejected", file=report.name, reason=rejected.describe()
                         )
                     await _publish(bus, read.events, start, end, result)
+                    if on_progress is not None:
+                        await on_progress(done, len(targets), result)
             except (NemwebError, MmsError, OSError) as exc:
                 result.failed.append(name)
                 log.error("backfill_file_failed", feed=feed_name, file=name, error=str(exc))
@@ -163,6 +176,8 @@ async def backfill(
                 await kv.put(key, b"done")
                 result.files += 1
             bar.update(task, advance=1, intervals=len(result.intervals))
+            if on_progress is not None:
+                await on_progress(done + 1, len(targets), result)
     result.seconds = time.perf_counter() - began
     log.info("backfill_done", feed=feed_name, summary=result.summary())
     return result

@@ -4,6 +4,7 @@ Per cycle: one listing (conditional), the files not yet done in publication orde
 claimed in KV, downloaded, parsed, published (ids: feed, file, table, interval) and marked
 published. HTTP failures leave the file for the next cycle; a file that does not parse is
 retried on the next cycle, then quarantined with its reason. Nothing here can crash the loop.
+Each cycle's outcome (ok, or its first problem) is recorded for the status page (`FeedPolls`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from nats.errors import Error as NatsError
 from prometheus_client import Counter, Gauge, Histogram
 
 from nemstream_bus import Bus
+from nemstream_control import FeedPolls
 from nemstream_fetcher._events import Rejected, read_events
 from nemstream_fetcher._memory import BUCKET, FileMemory
 from nemstream_fetcher._schedule import PollSchedule
@@ -86,6 +88,9 @@ class Fetcher:
         self.ready = False
         self.published_files = 0
         self._failures: dict[str, int] = {}
+        self.polls: FeedPolls | None = None
+        self._problem: str | None = None  # the current cycle's first problem
+        self._recording: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Bind the KV memory and read what was done before."""
@@ -94,6 +99,7 @@ class Fetcher:
             kv, self.feed.name, self.owner, lease_s=self.settings.claim_lease_s
         )
         known = await self.memory.load(await self.bus.kv_keys(BUCKET, self.feed.name))
+        self.polls = await FeedPolls.open(self.bus)
         log.info("fetcher_started", feed=self.feed.name, known_files=known, owner=self.owner)
         self.ready = True
 
@@ -106,22 +112,28 @@ class Fetcher:
             try:
                 await self.cycle(catch_up=first)
                 first = False
-            except Exception:  # never a crash loop: log (with traceback), back off, go on
+            except Exception as exc:  # never a crash loop: log (with traceback), back off, go on
                 log.exception("cycle_failed", feed=self.feed.name)
                 self.schedule.failed()
+                await self._record(f"cycle failed: {type(exc).__name__}: {exc}")
             delay = self.schedule.delay(time.monotonic())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), delay)
+        if self._recording is not None:  # the last outcome, if NATS takes it
+            await asyncio.wait({self._recording}, timeout=1.0)
+            self._recording.cancel()
 
     async def cycle(self, *, catch_up: bool = False) -> int:
         """One listing and every new file in it; returns files published."""
         assert self.memory is not None
+        self._problem = None
         try:
             entries = await self.client.list_feed(self.feed)
         except (NemwebError, ListingParseError) as exc:
             POLLS.labels(self.feed.name, "error").inc()
             self.schedule.failed()
             log.warning("listing_failed", feed=self.feed.name, error=str(exc))
+            await self._record(f"listing failed: {exc}")
             return 0
         POLLS.labels(self.feed.name, "ok").inc()
         self.schedule.succeeded()
@@ -150,10 +162,26 @@ class Fetcher:
                     "bus_unavailable", feed=self.feed.name, file=entry.name, error=repr(exc)
                 )
                 self.schedule.failed()
+                self._problem = self._problem or f"NATS unavailable: {exc!r}"
                 break
         if published:
             self.schedule.seen_new(time.monotonic())
+        await self._record(self._problem)
         return published
+
+    async def _record(self, problem: str | None) -> None:
+        """Record the poll's outcome for the status page, in the background: it never holds up
+        the feed (one write at a time; while one is in flight, or NATS is away, the outcome is
+        left to the next poll)."""
+        if self.polls is None or (self._recording is not None and not self._recording.done()):
+            return
+        self._recording = asyncio.create_task(self._write_poll(self.polls, problem))
+
+    async def _write_poll(self, polls: FeedPolls, problem: str | None) -> None:
+        try:
+            await asyncio.wait_for(polls.record(self.feed.name, problem), 5.0)
+        except Exception as exc:  # noqa: BLE001 - a status record is not worth a failed cycle
+            log.debug("poll_record_failed", feed=self.feed.name, error=repr(exc))
 
     def _since(self, candidates: list[ListingEntry]) -> datetime | None:
         if not candidates:
@@ -191,6 +219,7 @@ class Fetcher:
         except NemwebError as exc:
             FILES.labels(self.feed.name, "download_failed").inc()
             bound.warning("download_failed", error=str(exc))
+            self._problem = self._problem or f"download of {entry.name} failed: {exc}"
             await self.memory.release(entry.name)
             return False
         crash_point("downloaded")
@@ -242,12 +271,14 @@ class Fetcher:
                 reason=reason,
             )
             await self.memory.failed(entry.name, attempts, reason)
+            self._problem = self._problem or f"{entry.name} unreadable: {reason}"
             return
         folder = self.settings.data_dir / "quarantine" / self.feed.name
         path = folder / entry.name
         await asyncio.to_thread(_keep, path, data, reason)
         await self.memory.quarantined(entry.name, attempts, reason)
         FILES.labels(self.feed.name, "quarantined").inc()
+        self._problem = self._problem or f"{entry.name} quarantined: {reason}"
         log.error(
             "file_quarantined",
             feed=self.feed.name,

@@ -1,10 +1,12 @@
-"""Running a fetcher as a service: the shared service skeleton plus the NEMWeb client."""
+"""Running a fetcher as a service: the shared service skeleton plus the NEMWeb client, and the
+worker that takes this feed's backfill requests (``control.backfill.<feed>``) meanwhile."""
 
 from __future__ import annotations
 
 import asyncio
 
 from nemstream_bus import BusSettings, running_service
+from nemstream_fetcher._control import backfill_worker
 from nemstream_fetcher._fetcher import Fetcher
 from nemstream_fetcher.settings import FetcherSettings
 from nemstream_nemweb import NemwebClient, NemwebSettings
@@ -27,4 +29,6 @@ async def run_fetcher(
         fetcher = Fetcher(settings, service.bus, client)
         fetcher.stop = service.stop
         service.health.add("memory_bound", lambda: fetcher.ready)
-        await fetcher.run()
+        # stopped before the client closes: a backfill in hand goes back to the stream
+        async with backfill_worker(settings.feed, service.bus, client).background():
+            await fetcher.run()

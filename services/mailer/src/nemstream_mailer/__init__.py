@@ -2,6 +2,7 @@
 in batched mails and on ``nem.registry.duid.v1``; registry changes mailed too."""
 
 from nemstream_mailer._changes import Change, registry_changes
+from nemstream_mailer._control import mail_test_body, mail_test_worker
 from nemstream_mailer._mailer import (
     BUCKET,
     SEEN_BUCKET,
@@ -22,6 +23,8 @@ __all__ = [
     "Sighting",
     "current_registry",
     "kv_key",
+    "mail_test_body",
+    "mail_test_worker",
     "new_duid_mail",
     "registry_changes",
     "run_mailer",

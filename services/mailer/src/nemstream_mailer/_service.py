@@ -1,5 +1,5 @@
-"""Running the mailer: the SCADA consumer, the outbox flush and the registry change checks in
-the shared service skeleton."""
+"""Running the mailer: the SCADA consumer, the outbox flush, the registry change checks and
+the test-mail worker (``control.mailer.test``) in the shared service skeleton."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import polars as pl
 
 from nemstream_bus import BusSettings, running_service
 from nemstream_mailer._changes import registry_changes
+from nemstream_mailer._control import mail_test_worker
 from nemstream_mailer._mailer import DuidMailer
 from nemstream_mailer.settings import MailerSettings
 from nemstream_notify import MailError
@@ -60,4 +61,5 @@ async def run_mailer(
         await svc.every(settings.mailer_check_s, flush, "outbox")
         await svc.every(settings.registry_check_s, check_registry, "registry", first_after=0)
         log.info("mailer_started", registry_units=registry.height)
-        await svc.consume(mailer.loop).run()
+        async with mail_test_worker(settings, svc.bus, mailer.mail).background():
+            await svc.consume(mailer.loop).run()
