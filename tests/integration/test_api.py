@@ -232,6 +232,19 @@ def test_resampling_takes_means_of_mw_and_sums_of_energy(api: str, store: Query)
     ).frame
     first = fives.filter(pl.col("interval") <= DAY_START + timedelta(minutes=30))["rrp"].mean()
     assert prices[0]["rrp"] == pytest.approx(first)
+    # volume-weighted: Σ price × demand / Σ demand over the half-hour's six intervals
+    five_prices = httpx.get(f"{api}/v1/prices", params={**params, "resolution": "5min"}).json()
+    demand = {r["interval_end"]: r["demand_mw"] for r in five}
+    for half in prices:
+        inside = [
+            r
+            for r in five_prices["data"]
+            if nem(half["interval_start"]) < nem(r["interval_end"]) <= nem(half["interval_end"])
+        ]
+        weighted = sum(r["rrp"] * demand[r["interval_end"]] for r in inside) / sum(
+            demand[r["interval_end"]] for r in inside
+        )
+        assert half["rrp_volume_weighted"] == pytest.approx(weighted)
 
 
 @pytest.mark.parametrize(

@@ -81,6 +81,25 @@ REGIONSUM5 = (
 available generation and semi-scheduled curtailment (UIGF − cleared, solar and wind each
 clipped at 0) of the pricing run, every 5 minutes."""
 
+_BUCKET30 = (
+    "time_bucket(INTERVAL 30 MINUTE, p.settlementdate - INTERVAL 5 MINUTE) + INTERVAL 30 MINUTE"
+)
+_BUCKET_DAY = "CAST(CAST(p.settlementdate - INTERVAL 5 MINUTE AS DATE) + 1 AS TIMESTAMP)"
+_P_REGIONS = "(len($regions::VARCHAR[]) = 0 OR list_contains($regions::VARCHAR[], p.regionid))"
+_VOLUME_WEIGHTED = (
+    "SELECT {bucket} AS interval, p.regionid AS region, "
+    "sum(p.rrp * r.totaldemand) / nullif(sum(r.totaldemand), 0) AS rrp_volume_weighted, "
+    "count(*) AS volume_intervals "
+    "FROM " + _parts("prices") + " AS p JOIN " + _parts("sums") + " AS r "
+    "ON r.settlementdate = p.settlementdate AND r.regionid = p.regionid AND r.intervention = 0 "
+    "WHERE p.intervention = 0 AND p.settlementdate > $start AND p.settlementdate <= $end "
+    "AND " + _P_REGIONS + " GROUP BY ALL"
+)
+VOLUME_WEIGHTED30 = _VOLUME_WEIGHTED.format(bucket=_BUCKET30)
+VOLUME_WEIGHTED_DAY = _VOLUME_WEIGHTED.format(bucket=_BUCKET_DAY)
+"""Demand-weighted mean price per half-hour or trading day: Σ RRP × TOTALDEMAND / Σ
+TOTALDEMAND over the 5-minute intervals that have both (pricing run)."""
+
 UNIT_COLUMNS = {
     "interval": pl.Datetime("us"),
     "duid": pl.String(),
@@ -233,6 +252,30 @@ def regionsum(
     return Answer(frame.sort("interval", "region"), chosen, 1.0, 0, ("regionsum5",))
 
 
+def volume_weighted_prices(
+    engine: Engine,
+    start: datetime,
+    end: datetime,
+    *,
+    regions: Sequence[str] = (),
+    resolution: Resolution,
+) -> pl.DataFrame:
+    """The demand-weighted mean price of each half-hour or day (regional TOTALDEMAND as the
+    volume): interval, region, rrp_volume_weighted, volume_intervals (5-minute intervals with
+    both a price and a demand)."""
+    sql = VOLUME_WEIGHTED30 if resolution is Resolution.THIRTY else VOLUME_WEIGHTED_DAY
+    return engine.frame(
+        sql,
+        {
+            "prices": engine.files("prices5", start, end),
+            "sums": engine.files("regionsum5", start, end),
+            "start": start,
+            "end": end,
+            "regions": list(regions),
+        },
+    )
+
+
 def unit(engine: Engine, duid: str) -> dict[str, Any] | None:
     """One unit's registry entry (DUID, station, region, fuel, capacity), or None."""
     frame = engine.frame("SELECT * FROM units WHERE duid = $duid", {"duid": duid})
@@ -254,4 +297,5 @@ __all__ = [
     "trading_prices",
     "unit",
     "unit_generation",
+    "volume_weighted_prices",
 ]

@@ -331,6 +331,25 @@ class Query(DashboardQueries):
             ),
         )
 
+    def volume_weighted_prices(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        regions: Sequence[str] = (),
+        resolution: Resolution = Resolution.THIRTY,
+    ) -> pl.DataFrame:
+        """Demand-weighted mean price per half-hour or day (where 5-minute prices and regional
+        demand are both stored): interval, region, rrp_volume_weighted, volume_intervals."""
+        return self._cached(
+            "volume_weighted_prices",
+            ("prices5", "regionsum5"),
+            (start, end, tuple(regions), resolution),
+            lambda: _api.volume_weighted_prices(
+                self.engine, start, end, regions=regions, resolution=resolution
+            ),
+        )
+
     def unit(self, duid: str) -> dict[str, Any] | None:
         """One unit's registry entry, or None when the registry does not know it."""
         self._refresh_registry()

@@ -55,7 +55,7 @@ from nemstream_market import (
     interconnector_regions,
 )
 from nemstream_query import Query as Store
-from nemstream_query import expected
+from nemstream_query import Resolution, expected
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     304: {"description": "not modified (If-None-Match held the current ETag)"},
@@ -228,22 +228,34 @@ def router(history: History) -> APIRouter:
             answer = store.prices(
                 asked.start, asked.end, regions=regions, resolution=asked.resolution
             )
-            frame = with_missing(answer.frame, asked, ("region",), combos)
+            frame = answer.frame
+            if asked.resolution is not Resolution.FIVE:
+                weighted = store.volume_weighted_prices(
+                    asked.start, asked.end, regions=regions, resolution=asked.resolution
+                )
+                frame = frame.join(
+                    weighted.select("interval", "region", "rrp_volume_weighted"),
+                    on=["interval", "region"],
+                    how="left",
+                )
+            else:
+                frame = frame.with_columns(pl.col("rrp").alias("rrp_volume_weighted"))
+            frame = with_missing(frame, asked, ("region",), combos)
             return Rows(
                 frame,
                 ("region",),
                 "prices",
-                {"rrp": "$/MWh"},
+                {"rrp": "$/MWh", "rrp_volume_weighted": "$/MWh"},
                 {
                     "kind": "dispatch",
-                    "aggregation": "time-weighted mean",
+                    "aggregation": "rrp: time-weighted mean; rrp_volume_weighted: demand-weighted",
                     "coverage": answer.coverage,
                 },
             )
 
         return await history.answer(
             request,
-            tables=("prices5", "prices30"),
+            tables=("prices5", "prices30", "regionsum5"),
             start=start,
             end=end,
             resolution=resolution,

@@ -39,8 +39,13 @@ class PriceRow(Counted):
     rrp: float | None = Field(
         description="regional reference price, $/MWh, of the pricing run (INTERVENTION = 0). "
         "Over 30 minutes and days: the time-weighted mean of the 5-minute prices (each holds "
-        "5 minutes; AEMO's 30-minute trading price is defined the same way); no volume-weighted "
-        "mean is given here: the store keeps regional demand apart (/v1/regionsum)"
+        "5 minutes; AEMO's 30-minute trading price is defined the same way)"
+    )
+    rrp_volume_weighted: float | None = Field(
+        None,
+        description="$/MWh: over 30 minutes and days, the volume-weighted mean Σ RRP × demand / "
+        "Σ demand with the region's TOTALDEMAND as the volume (null where the store has no "
+        "5-minute demand for the period); at 5 minutes, the price itself",
     )
 
 
