@@ -169,3 +169,24 @@ async def test_an_unexpected_error_is_one_sentence_never_a_traceback(tmp_path: P
             assert "31 days" in schema["info"]["description"]  # the limits are documented
     finally:
         store.close()
+
+
+async def test_cors_answers_only_the_origins_configured(tmp_path: Path) -> None:
+    store = Query(QuerySettings(data_dir=tmp_path))
+    bus: Any = SimpleNamespace(settings=SimpleNamespace(stream_name="NEM"))
+    settings = ApiSettings(data_dir=tmp_path, api_cors_origins="https://grid.example")
+    app = create_app(settings, store, Hub(bus), Health())
+    preflight = {"Access-Control-Request-Method": "GET"}
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            allowed = await client.options(
+                "/v1/prices", headers={**preflight, "Origin": "https://grid.example"}
+            )
+            assert allowed.headers["access-control-allow-origin"] == "https://grid.example"
+            other = await client.options(
+                "/v1/prices", headers={**preflight, "Origin": "https://elsewhere.example"}
+            )
+            assert "access-control-allow-origin" not in other.headers
+    finally:
+        store.close()

@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from nemstream_api import _history, _latest, _stream
+from nemstream_api import _latest, _routes_grid, _routes_market, _routes_units, _stream
 from nemstream_api._history import History
 from nemstream_api._live import Hub
 from nemstream_api._params import Limits
@@ -98,7 +98,8 @@ def create_app(
     app.state.guard = guard
     app.state.history = history
     app.include_router(_latest.router(hub, history))
-    app.include_router(_history.router(history))
+    for routes in (_routes_market, _routes_grid, _routes_units):
+        app.include_router(routes.router(history))
     app.include_router(_stream.router(hub, guard, settings))
     if extra is not None:
         extra(app, guard)

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import IO, Any
 
 import polars as pl
 from fastapi import Request
@@ -158,6 +158,13 @@ def not_modified(request: Request, headers: dict[str, str]) -> Response | None:
     return None
 
 
+def _chunks(spool: IO[bytes], size: int = 1024 * 1024) -> Iterator[bytes]:
+    """A spooled file in chunks, closed at the end."""
+    with spool:
+        while chunk := spool.read(size):
+            yield chunk
+
+
 def _json_rows(frame: pl.DataFrame) -> Iterator[bytes]:
     for offset in range(0, frame.height, SLICE):
         text = frame.slice(offset, SLICE).write_json()
@@ -203,10 +210,12 @@ def respond(
             _csv_rows(shaped(frame, format_)), media_type=MEDIA[format_], headers=headers
         )
     if format_ is Format.PARQUET:
-        buffer = io.BytesIO()
-        shaped(frame, format_).write_parquet(buffer, compression="zstd")
+        # written to a spooled file (memory up to 16 MiB, then disk) and streamed from it
+        spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115
+        shaped(frame, format_).write_parquet(spool, compression="zstd")
+        spool.seek(0)
         headers = {**headers, "Content-Disposition": f'attachment; filename="{name}.parquet"'}
-        return Response(buffer.getvalue(), media_type=MEDIA[format_], headers=headers)
+        return StreamingResponse(_chunks(spool), media_type=MEDIA[format_], headers=headers)
     if cursor:
         frame = after_cursor(frame, request, cursor, rows.keys)
     size = min(limit or page_size, page_size)
