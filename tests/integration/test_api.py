@@ -283,6 +283,10 @@ def test_etag_gives_304_and_changes_with_the_data(api: str) -> None:
     assert again.status_code == 304 and again.content == b""
     other = httpx.get(f"{api}/v1/prices", params={**params, "region": "SA1"})
     assert other.headers["etag"] != tag
+    # the same question again is answered from the answer cache, byte for byte
+    assert httpx.get(f"{api}/v1/prices", params=params).content == first.content
+    metrics = httpx.get(f"{api}/metrics").text
+    assert 'nemstream_api_answers_total{cache="hit"}' in metrics
 
 
 def test_units_and_one_unit_from_the_registry(api: str) -> None:

@@ -20,6 +20,7 @@ from nemstream_api import _latest, _routes_grid, _routes_market, _routes_units, 
 from nemstream_api._history import History
 from nemstream_api._live import Hub
 from nemstream_api._params import Limits
+from nemstream_api._respond import Prepared
 from nemstream_api._security import Guard
 from nemstream_api.settings import ApiSettings
 from nemstream_query import Query
@@ -94,6 +95,7 @@ def create_app(
         settings,
         Limits(settings.api_max_days_5min, settings.api_max_days_30min, settings.api_max_days_day),
         LRUCache(maxsize=256),
+        LRUCache(maxsize=settings.api_answer_cache_mb * 1024 * 1024, getsizeof=_size),
     )
     app.state.guard = guard
     app.state.history = history
@@ -152,6 +154,11 @@ def create_app(
 
     app.add_middleware(Measured, app=app)
     return app
+
+
+def _size(prepared: Prepared) -> int:
+    """Bytes an answer holds in the answer cache."""
+    return len(prepared.body) if isinstance(prepared.body, bytes) else 0
 
 
 class Measured:

@@ -15,6 +15,7 @@ import polars as pl
 from cachetools import LRUCache
 from fastapi import Query, Request
 from fastapi.responses import Response
+from prometheus_client import Counter
 
 from nemstream_api._models import (
     Problem,
@@ -28,10 +29,20 @@ from nemstream_api._params import (
     Window,
     window,
 )
-from nemstream_api._respond import MEDIA, Rows, caching, not_modified, recent, respond
+from nemstream_api._respond import (
+    MEDIA,
+    Prepared,
+    Rows,
+    caching,
+    not_modified,
+    recent,
+    respond,
+)
 from nemstream_api._security import Guard
 from nemstream_api.settings import ApiSettings
 from nemstream_query import Query as Store
+
+ANSWERS = Counter("nemstream_api_answers", "History answers by where they came from", ["cache"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     304: {"description": "not modified (If-None-Match held the current ETag)"},
@@ -84,6 +95,8 @@ class History:
     settings: ApiSettings
     limits: Limits
     newest_cache: LRUCache[tuple[object, ...], datetime | None]
+    answers: LRUCache[str, Prepared]
+    """Whole answers by ETag (the tables' versions are in it: new data, new tag)."""
 
     def newest(self, tables: Sequence[str]) -> datetime | None:
         """The newest interval of the tables (memoised per version: manifests are read once)."""
@@ -129,17 +142,31 @@ class History:
         )
         if (held := not_modified(request, headers)) is not None:
             return held
-        rows = await asyncio.to_thread(compute, asked)
-        return respond(
-            request,
-            rows,
-            asked,
-            format_,
-            page_size=self.settings.api_page_size,
-            cursor=cursor,
-            limit=limit,
-            headers=headers,
-        )
+        tag = headers["ETag"]
+        kept = self.answers.get(tag)
+        if kept is not None:
+            ANSWERS.labels("hit").inc()
+            return kept.response(headers)
+
+        def prepare() -> Prepared:
+            rows = compute(asked)
+            return respond(
+                request,
+                rows,
+                asked,
+                format_,
+                page_size=self.settings.api_page_size,
+                cursor=cursor,
+                limit=limit,
+            )
+
+        prepared = await asyncio.to_thread(prepare)
+        if isinstance(prepared.body, bytes) and len(prepared.body) <= self.answers.maxsize // 8:
+            ANSWERS.labels("miss").inc()
+            self.answers[tag] = prepared
+        else:
+            ANSWERS.labels("uncached").inc()
+        return prepared.response(headers)
 
 
 def grid_of(column: str, values: Sequence[str]) -> pl.DataFrame:

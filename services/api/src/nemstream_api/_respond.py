@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import json
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -181,6 +182,27 @@ def _csv_rows(frame: pl.DataFrame) -> Iterator[bytes]:
         yield frame.slice(offset, SLICE).write_csv(include_header=offset == 0).encode()
 
 
+@dataclass(slots=True)
+class Prepared:
+    """An answer ready to send: its whole body (small answers, kept by the answer cache) or a
+    stream of it."""
+
+    body: bytes | Iterator[bytes]
+    media: str
+    headers: dict[str, str]
+
+    def response(self, headers: dict[str, str]) -> Response:
+        """The HTTP response (with the request's caching headers)."""
+        merged = {**headers, **self.headers}
+        if isinstance(self.body, bytes):
+            return Response(self.body, media_type=self.media, headers=merged)
+        return StreamingResponse(self.body, media_type=self.media, headers=merged)
+
+
+INLINE_ROWS = 50_000
+"""Answers of at most this many rows are built whole (and may be cached); larger ones stream."""
+
+
 def respond(
     request: Request,
     rows: Rows,
@@ -190,10 +212,9 @@ def respond(
     page_size: int,
     cursor: str | None,
     limit: int | None,
-    headers: dict[str, str],
-) -> Response:
+) -> Prepared:
     """The answer in the format asked: JSON one page at a time, CSV and parquet whole (the
-    span limits bound them), streamed in slices."""
+    span limits bound them); large ones streamed in slices."""
     frame = rows.frame.sort("interval", *rows.keys)
     meta = {
         "resolution": STEP_OF[window.resolution].value,
@@ -204,27 +225,32 @@ def respond(
         **rows.meta,
     }
     name = f"{rows.name}_{window.start:%Y%m%dT%H%M}_{window.end:%Y%m%dT%H%M}"
+    media = MEDIA[format_]
     if format_ is Format.CSV:
-        headers = {**headers, "Content-Disposition": f'attachment; filename="{name}.csv"'}
-        return StreamingResponse(
-            _csv_rows(shaped(frame, format_)), media_type=MEDIA[format_], headers=headers
-        )
+        attached = {"Content-Disposition": f'attachment; filename="{name}.csv"'}
+        csv = _csv_rows(shaped(frame, format_))
+        return Prepared(b"".join(csv) if frame.height <= INLINE_ROWS else csv, media, attached)
     if format_ is Format.PARQUET:
+        attached = {"Content-Disposition": f'attachment; filename="{name}.parquet"'}
+        if frame.height <= INLINE_ROWS:
+            buffer = io.BytesIO()
+            shaped(frame, format_).write_parquet(buffer, compression="zstd")
+            return Prepared(buffer.getvalue(), media, attached)
         # written to a spooled file (memory up to 16 MiB, then disk) and streamed from it
         spool = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115
         shaped(frame, format_).write_parquet(spool, compression="zstd")
         spool.seek(0)
-        headers = {**headers, "Content-Disposition": f'attachment; filename="{name}.parquet"'}
-        return StreamingResponse(_chunks(spool), media_type=MEDIA[format_], headers=headers)
+        return Prepared(_chunks(spool), media, attached)
     if cursor:
         frame = after_cursor(frame, request, cursor, rows.keys)
     size = min(limit or page_size, page_size)
     page = frame.head(size)
     following = None
+    extra: dict[str, str] = {}
     if frame.height > size:
         following = encode_cursor(request, page.row(size - 1, named=True), rows.keys)
-        link = str(request.url.include_query_params(cursor=following))
-        headers = {**headers, "Link": f'<{link}>; rel="next"'}
+        later = request.url.include_query_params(cursor=following)
+        extra["Link"] = f'<{later.path}?{later.query}>; rel="next"'  # relative: any host
     meta["rows"] = page.height
 
     def body() -> Iterator[bytes]:
@@ -232,7 +258,7 @@ def respond(
         yield from _json_rows(shaped(page, format_))
         yield b'],"next":' + json.dumps(following).encode() + b"}"
 
-    return StreamingResponse(body(), media_type=MEDIA[format_], headers=headers)
+    return Prepared(b"".join(body()) if page.height <= INLINE_ROWS else body(), media, extra)
 
 
 def recent(window: Window, newest: datetime | None) -> bool:

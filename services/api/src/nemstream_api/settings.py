@@ -53,6 +53,9 @@ class ApiSettings(ServiceSettings):
         "is dropped as slow (it resumes by its last id)",
     )
     api_heartbeat_s: float = Field(15.0, gt=0, description="seconds between heartbeats")
+    api_answer_cache_mb: int = Field(
+        128, ge=0, description="whole answers kept by ETag (MiB; 0: none)"
+    )
     api_cache_max_age_s: int = Field(
         60, ge=0, description="Cache-Control max-age of answers that reach the present"
     )
