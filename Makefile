@@ -98,6 +98,10 @@ bench-alerts: setup ## Price file on the mirror to SMS request at a local Twilio
 bench-dashboard: setup ## Dashboard page loads (1 and 10 sessions), stored → visible, RSS
 	@$(UV) run python benchmarks/dashboard.py
 
+.PHONY: bench-api
+bench-api: setup ## HTTP API: cached prices, uncached generation, SSE fan-out to 1,000 clients beside NATS
+	@$(UV) run --with aiohttp python benchmarks/api.py
+
 .PHONY: schemas
 schemas: setup ## Regenerate proto_schemas/ from the message contracts
 	@$(UV) run nemstream schemas export
