@@ -128,6 +128,68 @@ def test_prices_equal_the_query_layer_and_the_source_files(
         assert got[(datetime(2019, 5, 16, 3, 5), row["regionid"])] == row["rrp"]
 
 
+def _values(rows: list[dict[str, Any]], keys: tuple[str, ...], field: str) -> dict[Any, Any]:
+    """An API answer's `field` by (interval end, keys), rows with data only."""
+    return {
+        (nem(r["interval_end"]), *(r[k] for k in keys)): r[field]
+        for r in rows
+        if r[field] is not None
+    }
+
+
+def _frame_values(frame: pl.DataFrame, keys: tuple[str, ...], field: str) -> dict[Any, Any]:
+    return {
+        (row["interval"], *(row[k] for k in keys)): row[field]
+        for row in frame.iter_rows(named=True)
+        if row[field] is not None
+    }
+
+
+def test_series_equal_the_query_layer(api: str, store: Query) -> None:
+    day = (DAY_START, DAY_START + timedelta(hours=12))
+    params = {"start": day[0].isoformat(), "end": day[1].isoformat()}
+    cases: list[tuple[str, dict[str, str], pl.DataFrame, tuple[str, ...], str]] = [
+        (
+            "/v1/regionsum",
+            {**params, "resolution": "30min"},
+            store.regionsum(*day, resolution=Resolution.THIRTY).frame,
+            ("region",),
+            "demand_mw",
+        ),
+        (
+            "/v1/interconnectors",
+            params,
+            store.interconnector_flows(*day).frame,
+            ("interconnectorid",),
+            "meteredmwflow",
+        ),
+        (
+            "/v1/rooftop",
+            {"start": "2019-12-01", "end": "2019-12-03"},
+            store.rooftop_by_region(datetime(2019, 12, 1), datetime(2019, 12, 3)),
+            ("regionid",),
+            "mw",
+        ),
+        (
+            "/v1/generation",
+            {"start": "2021-09-02T12:00", "end": "2021-09-02T13:00"},
+            store.generation_by_fuel(
+                datetime(2021, 9, 2, 12), datetime(2021, 9, 2, 13)
+            ).with_columns(pl.lit("NEM").alias("region")),
+            ("region", "fuel"),
+            "mw",
+        ),
+    ]
+    for path, asked, frame, keys, field in cases:
+        rows, _ = pages(api, path, asked)
+        got = _values(rows, keys, field)
+        want = _frame_values(frame, keys, field)
+        assert want, f"{path}: the samples hold data for this range"
+        assert got.keys() == want.keys(), path
+        for key, value in want.items():
+            assert got[key] == pytest.approx(value, rel=1e-12, abs=1e-9), (path, key)
+
+
 @pytest.mark.parametrize(
     ("path", "params", "keys"),
     [
