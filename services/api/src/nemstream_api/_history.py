@@ -22,8 +22,10 @@ from nemstream_api._models import (
     ValidationProblem,
 )
 from nemstream_api._params import (
+    Asked,
     Format,
     Limits,
+    Paged,
     Region,
     Step,
     Window,
@@ -108,24 +110,23 @@ class History:
     async def answer(
         self,
         request: Request,
+        paged: Paged,
         *,
         tables: Sequence[str],
-        start: str | None,
-        end: str | None,
-        resolution: Step,
-        format_: Format,
-        cursor: str | None,
-        limit: int | None,
         compute: Callable[[Window], Rows],
+        resolution: Step | None = None,
         scale: float = 1.0,
     ) -> Response:
-        """Validate, answer 304 when the client holds it, else compute in a worker thread and
-        respond."""
+        """Validate, answer 304 when the client holds it, or from the answer cache, else
+        compute in a worker thread and respond (`resolution`: the route's own choice, else the
+        one asked, else days)."""
         await self.guard.read(request)
         newest = self.newest(tables)
+        if resolution is None:
+            resolution = paged.resolution if isinstance(paged, Asked) else Step.DAY
         asked = window(
-            start,
-            end,
+            paged.start,
+            paged.end,
             resolution,
             policy=self.store.policy,
             limits=self.limits,
@@ -154,10 +155,10 @@ class History:
                 request,
                 rows,
                 asked,
-                format_,
+                paged.format,
                 page_size=self.settings.api_page_size,
-                cursor=cursor,
-                limit=limit,
+                cursor=paged.cursor,
+                limit=paged.limit,
             )
 
         prepared = await asyncio.to_thread(prepare)

@@ -169,3 +169,22 @@ LimitParam = Annotated[
     int | None,
     Param(ge=1, le=100_000, description="JSON rows per page (default and maximum: the page size)"),
 ]
+
+
+@dataclass(slots=True)
+class Paged:
+    """What every history endpoint takes besides its own filters: the range, the format and
+    the page (a FastAPI dependency: its fields are query parameters)."""
+
+    start: StartParam = None
+    end: EndParam = None
+    format: FormatParam = Format.JSON
+    cursor: CursorParam = None
+    limit: LimitParam = None
+
+
+@dataclass(slots=True)
+class Asked(Paged):
+    """`Paged` and the resolution asked for."""
+
+    resolution: ResolutionParam = Step.AUTO

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 import polars as pl
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from nemstream_api._history import (
@@ -25,14 +25,8 @@ from nemstream_api._models import (
     RooftopRow,
 )
 from nemstream_api._params import (
-    CursorParam,
-    EndParam,
-    Format,
-    FormatParam,
-    LimitParam,
+    Asked,
     Region,
-    ResolutionParam,
-    StartParam,
     Step,
     Window,
     invalid,
@@ -58,15 +52,10 @@ def router(history: History) -> APIRouter:
     )
     async def interconnectors(
         request: Request,
+        paged: Annotated[Asked, Depends()],
         region: Annotated[
             Region, Query(description="only interconnectors touching this region (NEM: all)")
         ] = Region["NEM"],
-        start: StartParam = None,
-        end: EndParam = None,
-        resolution: ResolutionParam = Step.AUTO,
-        format: FormatParam = Format.JSON,
-        cursor: CursorParam = None,
-        limit: LimitParam = None,
     ) -> Response:
         """Metered MW flow (mean over the period; positive from the id's first region to its
         second), target flow, losses and limits at 5 minutes."""
@@ -86,13 +75,8 @@ def router(history: History) -> APIRouter:
 
         return await history.answer(
             request,
+            paged,
             tables=("interconnector5", "interconnector30"),
-            start=start,
-            end=end,
-            resolution=resolution,
-            format_=format,
-            cursor=cursor,
-            limit=limit,
             compute=flows,
         )
 
@@ -104,6 +88,7 @@ def router(history: History) -> APIRouter:
     )
     async def rooftop(
         request: Request,
+        paged: Annotated[Asked, Depends()],
         region: Annotated[
             list[str] | None,
             Query(description="regions or sub-regions: " + ", ".join(ROOFTOP_REGIONS)),
@@ -111,14 +96,6 @@ def router(history: History) -> APIRouter:
         subregions: Annotated[
             bool, Query(description="include QLDC, QLDN, QLDS, TASN, TASS")
         ] = True,
-        start: StartParam = None,
-        end: EndParam = None,
-        resolution: Annotated[
-            Step, Query(description="30min | day | auto (rooftop PV is half-hourly)")
-        ] = Step.AUTO,
-        format: FormatParam = Format.JSON,
-        cursor: CursorParam = None,
-        limit: LimitParam = None,
     ) -> Response:
         """Mean MW over each half-hour (or trading day) as AEMO estimates it, MEASUREMENT
         preferred over SATELLITE."""
@@ -130,10 +107,8 @@ def router(history: History) -> APIRouter:
             invalid(
                 "region", f"unknown regions {unknown}; known: {', '.join(ROOFTOP_REGIONS)}", region
             )
-        if resolution is Step.FIVE:
-            invalid(
-                "resolution", "rooftop PV is half-hourly: ask for 30min, day or auto", resolution
-            )
+        if paged.resolution is Step.FIVE:
+            invalid("resolution", "rooftop PV is half-hourly: ask for 30min, day or auto", "5min")
         picked = [r for r in picked if r != "NEM"]
 
         def pv(asked: Window) -> Rows:
@@ -149,15 +124,11 @@ def router(history: History) -> APIRouter:
 
         return await history.answer(
             request,
+            paged,
             tables=("rooftop", "daily_rooftop"),
-            start=start,
-            end=end,
             resolution=Step.THIRTY
-            if resolution is Step.AUTO and _short(start, end)
-            else resolution,
-            format_=format,
-            cursor=cursor,
-            limit=limit,
+            if paged.resolution is Step.AUTO and _short(paged.start, paged.end)
+            else paged.resolution,
             compute=pv,
         )
 
@@ -169,13 +140,8 @@ def router(history: History) -> APIRouter:
     )
     async def regionsum(
         request: Request,
+        paged: Annotated[Asked, Depends()],
         region: RegionsParam = None,
-        start: StartParam = None,
-        end: EndParam = None,
-        resolution: ResolutionParam = Step.AUTO,
-        format: FormatParam = Format.JSON,
-        cursor: CursorParam = None,
-        limit: LimitParam = None,
     ) -> Response:
         """Each MW measure is the **mean** over the row's period; ``demand_mwh`` the energy."""
         regions = regions_of(region)
@@ -191,13 +157,8 @@ def router(history: History) -> APIRouter:
 
         return await history.answer(
             request,
+            paged,
             tables=("regionsum5",),
-            start=start,
-            end=end,
-            resolution=resolution,
-            format_=format,
-            cursor=cursor,
-            limit=limit,
             compute=sums,
         )
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Annotated
 
 import polars as pl
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from nemstream_api._history import (
@@ -28,15 +28,8 @@ from nemstream_api._models import (
     UnitGenerationRow,
 )
 from nemstream_api._params import (
-    CursorParam,
-    EndParam,
-    Format,
-    FormatParam,
-    LimitParam,
+    Asked,
     Region,
-    ResolutionParam,
-    StartParam,
-    Step,
     Window,
 )
 from nemstream_api._respond import Rows, with_missing
@@ -60,17 +53,12 @@ def router(history: History) -> APIRouter:
     )
     async def prices(
         request: Request,
+        paged: Annotated[Asked, Depends()],
         region: RegionsParam = None,
         kind: Annotated[
             PriceKind,
             Query(description="dispatch (resampled as asked) | trading (AEMO's trading prices)"),
         ] = PriceKind.DISPATCH,
-        start: StartParam = None,
-        end: EndParam = None,
-        resolution: ResolutionParam = Step.AUTO,
-        format: FormatParam = Format.JSON,
-        cursor: CursorParam = None,
-        limit: LimitParam = None,
     ) -> Response:
         """RRP in $/MWh of the pricing run. Longer periods are the **time-weighted mean** of
         the 5-minute prices (AEMO's 30-minute price is defined so); every missing interval is a
@@ -92,13 +80,8 @@ def router(history: History) -> APIRouter:
 
             return await history.answer(
                 request,
+                paged,
                 tables=("trading_prices",),
-                start=start,
-                end=end,
-                resolution=resolution,
-                format_=format,
-                cursor=cursor,
-                limit=limit,
                 compute=trading,
             )
 
@@ -133,13 +116,8 @@ def router(history: History) -> APIRouter:
 
         return await history.answer(
             request,
+            paged,
             tables=("prices5", "prices30", "regionsum5"),
-            start=start,
-            end=end,
-            resolution=resolution,
-            format_=format,
-            cursor=cursor,
-            limit=limit,
             compute=dispatch,
         )
 
@@ -151,18 +129,13 @@ def router(history: History) -> APIRouter:
     )
     async def generation(
         request: Request,
+        paged: Annotated[Asked, Depends()],
         by: Annotated[By, Query(description="fuel | unit")] = By.FUEL,
         region: Annotated[Region, Query(description="a region, or NEM")] = Region["NEM"],
         duid: Annotated[
             list[str] | None, Query(description="units (by=unit; repeatable; default all)")
         ] = None,
         rooftop: Annotated[bool, Query(description="add rooftop PV as fuel `rooftop`")] = True,
-        start: StartParam = None,
-        end: EndParam = None,
-        resolution: ResolutionParam = Step.AUTO,
-        format: FormatParam = Format.JSON,
-        cursor: CursorParam = None,
-        limit: LimitParam = None,
     ) -> Response:
         """``mw`` is the **mean** MW over each row's period (never a sum of MW), ``mwh`` the
         energy (mean MW × hours; daily rows from the daily rollup). By unit, spans are a
@@ -188,13 +161,8 @@ def router(history: History) -> APIRouter:
 
             return await history.answer(
                 request,
+                paged,
                 tables=("scada5", "scada30", "daily_unit"),
-                start=start,
-                end=end,
-                resolution=resolution,
-                format_=format,
-                cursor=cursor,
-                limit=limit,
                 compute=per_unit,
                 scale=0.25,
             )
@@ -216,13 +184,8 @@ def router(history: History) -> APIRouter:
 
         return await history.answer(
             request,
+            paged,
             tables=("scada5", "scada30", "rooftop", "daily_unit"),
-            start=start,
-            end=end,
-            resolution=resolution,
-            format_=format,
-            cursor=cursor,
-            limit=limit,
             compute=per_fuel,
         )
 

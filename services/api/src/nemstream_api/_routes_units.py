@@ -6,7 +6,7 @@ import asyncio
 from typing import Annotated, Any
 
 import polars as pl
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from nemstream_api._history import (
@@ -24,12 +24,7 @@ from nemstream_api._models import (
     UnitInfo,
 )
 from nemstream_api._params import (
-    CursorParam,
-    EndParam,
-    Format,
-    FormatParam,
-    LimitParam,
-    StartParam,
+    Paged,
     Step,
     Window,
 )
@@ -49,13 +44,9 @@ def router(history: History) -> APIRouter:
     )
     async def revenue(
         request: Request,
+        paged: Annotated[Paged, Depends()],
         by: Annotated[RevenueBy, Query(description="station | unit")] = RevenueBy.STATION,
         region: RegionsParam = None,
-        start: StartParam = None,
-        end: EndParam = None,
-        format: FormatParam = Format.JSON,
-        cursor: CursorParam = None,
-        limit: LimitParam = None,
     ) -> Response:
         """Revenue = Σ MW × RRP × interval hours (5/60 or 30/60) over the trading days of the
         range, from the daily rollup; one row per station (or unit) with the range as its
@@ -80,13 +71,9 @@ def router(history: History) -> APIRouter:
 
         return await history.answer(
             request,
+            paged,
             tables=("daily_unit",),
-            start=start,
-            end=end,
             resolution=Step.DAY,
-            format_=format,
-            cursor=cursor,
-            limit=limit,
             compute=earned,
         )
 
