@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from nats.aio.client import Client
@@ -28,7 +30,7 @@ from nats.js.api import (
 from nats.js.errors import BucketNotFoundError, NotFoundError, ServiceUnavailableError
 from nats.js.kv import KeyValue
 from prometheus_client import Counter, Gauge
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 from nemstream_runtime import NemstreamSettings, get_logger
 
@@ -71,6 +73,39 @@ class BusSettings(NemstreamSettings):
     publish_retry_s: float = Field(
         60.0, ge=0, description="one-shot commands: how long a publish retries through a restart"
     )
+    nats_creds: Path | None = Field(
+        None, description="a NATS credentials file (user JWT and nkey seed, `nsc` makes them)"
+    )
+    nats_nkey_seed: Path | None = Field(None, description="a file holding a user's nkey seed")
+    nats_user: str | None = Field(None, description="NATS user (with NEMSTREAM_NATS_PASSWORD)")
+    nats_password: SecretStr | None = Field(None, description="NATS password (a secret)")
+    nats_tls_ca: Path | None = Field(
+        None, description="CA certificate(s) to trust for the server's TLS certificate"
+    )
+    nats_tls_cert: Path | None = Field(None, description="client certificate (mutual TLS)")
+    nats_tls_key: Path | None = Field(None, description="client key (mutual TLS)")
+
+    def auth_options(self) -> dict[str, Any]:
+        """nats-py connect options for credentials and TLS (none set: a plain connection)."""
+        options: dict[str, Any] = {}
+        if self.nats_creds is not None:
+            options["user_credentials"] = str(self.nats_creds)
+        if self.nats_nkey_seed is not None:
+            options["nkeys_seed"] = str(self.nats_nkey_seed)
+        if self.nats_user is not None:
+            options["user"] = self.nats_user
+            if self.nats_password is not None:
+                options["password"] = self.nats_password.get_secret_value()
+        if self.nats_tls_ca is not None or self.nats_tls_cert is not None:
+            context = ssl.create_default_context(
+                cafile=str(self.nats_tls_ca) if self.nats_tls_ca else None
+            )
+            if self.nats_tls_cert is not None:
+                context.load_cert_chain(
+                    str(self.nats_tls_cert), str(self.nats_tls_key) if self.nats_tls_key else None
+                )
+            options["tls"] = context
+        return options
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +322,7 @@ async def connect(
         "reconnected_cb": reconnected,
         "error_cb": error,
         "closed_cb": closed,
+        **settings.auth_options(),
     }
     try:
         if wait_s is None:

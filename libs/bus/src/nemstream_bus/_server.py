@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 from nemstream_runtime import get_logger
@@ -49,8 +49,10 @@ class NatsServer:
         port: int = -1,
         host: str = "127.0.0.1",
         log_file: Path | None = None,
+        extra_args: Sequence[str] = (),
     ) -> None:
         self.store_dir = store_dir
+        self.extra_args = list(extra_args)  # e.g. ["-c", "server.conf"]: TLS, users, routes
         self.host = host
         self.port = port
         self.log_file = log_file or store_dir / "nats-server.log"
@@ -81,6 +83,7 @@ class NatsServer:
             str(self.store_dir),
             "-n",
             f"nemstream-{os.getpid()}",
+            *self.extra_args,
         ]
         self._process = await asyncio.create_subprocess_exec(
             *args,
