@@ -8,11 +8,11 @@ import contextlib
 import json
 import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from nats.aio.client import Client
 from nats.errors import ConnectionReconnectingError, NoRespondersError, NoServersError
@@ -36,12 +36,17 @@ from nemstream_runtime import NemstreamSettings, get_logger
 
 log = get_logger(__name__)
 
+T = TypeVar("T")
+
 CONNECTED = Gauge("nemstream_nats_connected", "1 while connected to NATS")
 CONNECTION_EVENTS = Counter("nemstream_nats_connection_events", "NATS client events", ["event"])
 PUBLISHED = Counter("nemstream_bus_published", "Messages published", ["subject", "outcome"])
 
 DEAD_LETTER_STREAM = "NEM_DEADLETTER"
 DEAD_LETTER_PREFIX = "deadletter"
+
+DECLARE_RETRY_S = 30.0
+"""How long declaring a stream waits out a leader election or a restarting server."""
 
 _RETRYABLE = (
     NatsTimeoutError,
@@ -60,7 +65,10 @@ class BusUnavailable(RuntimeError):
 class BusSettings(NemstreamSettings):
     """How to reach NATS and how the NEM stream is kept."""
 
-    nats_url: str = Field("nats://127.0.0.1:4222", description="NEMSTREAM_NATS_URL")
+    nats_url: str = Field(
+        "nats://127.0.0.1:4222",
+        description="NEMSTREAM_NATS_URL: a server, or a comma list of a cluster's servers",
+    )
     stream_name: str = Field("NEM", description="the stream of every nem.> subject")
     stream_max_age_days: float = Field(14.0, gt=0, description="how long messages are kept")
     stream_duplicate_window_s: float = Field(
@@ -176,7 +184,25 @@ class Bus:
             )
         )
 
+    async def _settled(self, what: str, declare: Callable[[], Awaitable[T]]) -> T:
+        """Run a declaration, retrying while the cluster elects a leader or a server restarts
+        (a JetStream API timeout, no responders) for `DECLARE_RETRY_S` at least."""
+        deadline = time.monotonic() + max(self.publish_retry_s, DECLARE_RETRY_S)
+        pause = 0.25
+        while True:
+            try:
+                return await declare()
+            except _RETRYABLE as exc:
+                if time.monotonic() + pause > deadline:
+                    raise
+                log.warning("declaration_retry", what=what, error=repr(exc), retry_in_s=pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
+
     async def _ensure_stream(self, config: StreamConfig) -> None:
+        await self._settled(f"stream {config.name}", lambda: self._declare_stream(config))
+
+    async def _declare_stream(self, config: StreamConfig) -> None:
         try:
             await self.js.stream_info(config.name or "")
         except NotFoundError:
@@ -286,7 +312,8 @@ async def connect(
     A server that is not up yet is waited for (with back-off) rather than failing the service;
     `wait_s` bounds that wait (None: forever), after which `BusUnavailable` says what to do."""
     settings = settings or BusSettings()
-    urls = list(servers) if servers else [settings.nats_url]
+    # a comma list names the servers of a cluster (any one lets the client in; it learns the rest)
+    urls = list(servers) if servers else [u.strip() for u in settings.nats_url.split(",") if u]
 
     ever_connected = False
 
