@@ -190,3 +190,16 @@ async def test_cors_answers_only_the_origins_configured(tmp_path: Path) -> None:
             assert "access-control-allow-origin" not in other.headers
     finally:
         store.close()
+
+
+async def test_an_id_ahead_of_a_recreated_stream_is_told_then_goes_live() -> None:
+    bus: Any = SimpleNamespace(settings=SimpleNamespace(stream_name="NEM"))
+    hub = Hub(bus)
+    hub.last_sequence = 5
+    async with hub.connect(None, None, "sse") as client:
+        events = hub.events(client, 900, heartbeat_s=0.05)
+        first = await anext(events)
+        assert first is not None and first.kind == "reset"
+        assert first.body["last_id"] == 900 and first.body["stream_sequence"] == 5
+        assert await anext(events) is None  # a heartbeat: nothing new, live from sequence 5
+        await events.aclose()

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -307,13 +307,27 @@ class Hub:
 
     async def events(
         self, client: Client, after: int | None, heartbeat_s: float
-    ) -> AsyncIterator[Event | None]:
+    ) -> AsyncGenerator[Event | None, None]:
         """What the client is sent, in sequence order: every event after `after` (default:
         from now) the client wants, from the recent events or, further back, the stream; None
         when a heartbeat is due. Ends when the client is dropped or the hub stops. The caller
         sends each event before asking for the next (`sending_since` times that send)."""
+        if after is not None and after > self.last_sequence:
+            # an id from before the stream was recreated (its sequences started again): say so,
+            # then go on from now
+            yield Event(
+                self.last_sequence,
+                "",
+                "reset",
+                {
+                    "detail": "your last id is ahead of this stream, which was recreated: "
+                    "events continue from now; re-read history from the REST endpoints",
+                    "last_id": after,
+                    "stream_sequence": self.last_sequence,
+                },
+            )
         if after is None or after > self.last_sequence:
-            after = self.last_sequence  # (an id from a stream since recreated: go live)
+            after = self.last_sequence
         sent = after
         while not client.gone.is_set():
             news = self._signal()
