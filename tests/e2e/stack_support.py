@@ -190,31 +190,12 @@ class Stack:
 
 
 @contextlib.contextmanager
-def dashboard(data: Path, logs: Path, **env: str) -> Iterator[str]:
-    """The dashboard over `data` on a free port; yields its URL."""
-    port = free_port()
-    with (logs / f"dashboard-{port}.log").open("ab") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "nemstream_dashboard"],
-            env={
-                **os.environ,
-                "NEMSTREAM_DATA_DIR": str(data),
-                "NEMSTREAM_DASHBOARD_PORT": str(port),
-                "NEMSTREAM_HEALTH_HOST": "127.0.0.1",
-                "NEMSTREAM_LOG_FORMAT": "json",
-                **env,
-            },
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
+def child(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A process whose output goes to `log`, stopped (SIGTERM, then kill) at the end."""
+    with log.open("ab") as sink:
+        process = subprocess.Popen(args, env=env, stdout=sink, stderr=subprocess.STDOUT)
     try:
-        try:
-            _wait_http(f"{url}/healthz", process=process)
-        except (RuntimeError, TimeoutError) as exc:
-            tail = (logs / f"dashboard-{port}.log").read_text("utf-8", "replace")[-3000:]
-            raise RuntimeError(f"{exc}; its log ends:\n{tail}") from exc
-        yield url
+        yield process
     finally:
         process.terminate()
         try:
@@ -222,3 +203,47 @@ def dashboard(data: Path, logs: Path, **env: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextlib.contextmanager
+def served(
+    module: str, port_variable: str, env: dict[str, str], logs: Path, *, ready: str = "/healthz"
+) -> Iterator[str]:
+    """`python -m <module>` on a free port (its ``port_variable``) on loopback, logging to
+    ``logs/<name>-<port>.log``; yields its URL once `ready` answers 200."""
+    port = free_port()
+    log = logs / f"{module.removeprefix('nemstream_')}-{port}.log"
+    env = {**env, port_variable: str(port), "NEMSTREAM_HEALTH_HOST": "127.0.0.1"}
+    with child([sys.executable, "-m", module], env, log) as process:
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_http(f"{url}{ready}", process=process)
+        except (RuntimeError, TimeoutError) as exc:
+            tail = log.read_text("utf-8", "replace")[-3000:]
+            raise RuntimeError(f"{exc}; its log ends:\n{tail}") from exc
+        yield url
+
+
+@contextlib.contextmanager
+def dashboard(data: Path, logs: Path, **env: str) -> Iterator[str]:
+    """The dashboard over `data` on a free port; yields its URL."""
+    base = {
+        **os.environ,
+        "NEMSTREAM_DATA_DIR": str(data),
+        "NEMSTREAM_LOG_FORMAT": "json",
+        **env,
+    }
+    with served("nemstream_dashboard", "NEMSTREAM_DASHBOARD_PORT", base, logs) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def loaded_stack(samples: SampleSet, root: Path) -> Iterator[Stack]:
+    """nats-server, writer and aggregator with the real samples replayed into the store."""
+    running = Stack(root)
+    running.start()
+    try:
+        running.load(samples)
+        yield running
+    finally:
+        running.stop()

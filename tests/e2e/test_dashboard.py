@@ -25,7 +25,14 @@ from nemstream_fetcher import report_events
 from nemstream_mms import iter_reports
 from nemstream_query import Query, QuerySettings
 from nemstream_testing import SampleSet, names, repo_root
-from tests.e2e.stack_support import CHROMIUM, CHROMIUM_ARGS, Stack, dashboard, run_async
+from tests.e2e.stack_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Stack,
+    dashboard,
+    loaded_stack,
+    run_async,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -37,14 +44,9 @@ ARTIFACTS = Path(
 
 @pytest.fixture(scope="module")
 def stack(samples: SampleSet, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """nats-server, writer and aggregator, with the real samples replayed into the store."""
-    running = Stack(tmp_path_factory.mktemp("stack"))
-    running.start()
-    try:
-        running.load(samples)
+    """nats-server, writer and aggregator with the real samples replayed into the store."""
+    with loaded_stack(samples, tmp_path_factory.mktemp("stack")) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")

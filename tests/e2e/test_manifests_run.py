@@ -15,10 +15,8 @@ import contextlib
 import os
 import re
 import shutil
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ import pytest
 
 from nemstream_bus import nats_server_binary
 from nemstream_testing import SampleSet, free_port
+from tests.e2e.stack_support import child
 from tests.integration.store_support import rows
 from tests.unit import test_deploy_compose as compose
 from tests.unit import test_deploy_k8s as k8s
@@ -100,21 +99,6 @@ def _local(spec: Spec, *, nats: str, data: Path, nemweb: str, samples: Path) -> 
     return env
 
 
-@contextlib.contextmanager
-def _process(args: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("ab") as sink:
-        process = subprocess.Popen(args, env=env, stdout=sink, stderr=subprocess.STDOUT)
-    try:
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def _ready(port: int) -> bool:
     with contextlib.suppress(httpx.HTTPError):
         return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200
@@ -132,8 +116,8 @@ def run_and_check(specs: list[Spec], root: Path, samples: SampleSet) -> None:
     mirror = [sys.executable, "-m", "nemstream_mirror", str(samples.root), "--port",
               str(mirror_port), "--release-every", "1"]  # fmt: skip
     with contextlib.ExitStack() as stack:
-        stack.enter_context(_process(nats, dict(os.environ), logs / "nats.log"))
-        stack.enter_context(_process(mirror, dict(os.environ), logs / "mirror.log"))
+        stack.enter_context(child(nats, dict(os.environ), logs / "nats.log"))
+        stack.enter_context(child(mirror, dict(os.environ), logs / "mirror.log"))
         for spec in specs:
             env = _local(
                 spec,
@@ -143,7 +127,7 @@ def run_and_check(specs: list[Spec], root: Path, samples: SampleSet) -> None:
                 samples=samples.root,
             )
             command = [sys.executable, "-m", "nemstream", *spec.args]
-            stack.enter_context(_process(command, env, logs / f"{spec.name}.log"))
+            stack.enter_context(child(command, env, logs / f"{spec.name}.log"))
         waiting = {spec.name: spec.port for spec in specs}
         deadline = time.monotonic() + 150
         while waiting and time.monotonic() < deadline:

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import httpx
 
-from nemstream_testing import free_port
-from tests.e2e.stack_support import Stack, _wait_http
+from tests.e2e.stack_support import Stack, served
 
 KEY = "ops:0123456789abcdef-test-key"
 """An API key for the tests (name ``ops``)."""
@@ -23,38 +20,16 @@ TOKEN = KEY.partition(":")[2]
 @contextlib.contextmanager
 def api_process(stack: Stack, **env: str) -> Iterator[str]:
     """`python -m nemstream_api` over the stack on a free port; yields its base URL."""
-    port = free_port()
-    log = stack.logs / f"api-{port}.log"
-    with log.open("ab") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "nemstream_api"],
-            env=stack.env(
-                **{
-                    "NEMSTREAM_API_PORT": str(port),
-                    "NEMSTREAM_HEALTH_HOST": "127.0.0.1",
-                    "NEMSTREAM_API_KEYS": KEY,
-                    # no other service of the stack serves health ports: probes fail fast
-                    "NEMSTREAM_STATUS_PROBE_TIMEOUT_S": "0.5",
-                    **env,
-                }
-            ),
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        try:
-            _wait_http(f"{url}/readyz", process=process)
-        except (RuntimeError, TimeoutError) as exc:
-            raise RuntimeError(f"{exc}; its log ends:\n{log.read_text()[-3000:]}") from exc
+    base = stack.env(
+        **{
+            "NEMSTREAM_API_KEYS": KEY,
+            # no other service of the stack serves health ports: probes fail fast
+            "NEMSTREAM_STATUS_PROBE_TIMEOUT_S": "0.5",
+            **env,
+        }
+    )
+    with served("nemstream_api", "NEMSTREAM_API_PORT", base, stack.logs, ready="/readyz") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def log_lines(stack: Stack, prefix: str = "api-") -> list[dict[str, object]]:

@@ -30,7 +30,7 @@ from nemstream_fetcher import report_events
 from nemstream_mms import iter_reports
 from nemstream_query import Query, QuerySettings, Resolution
 from nemstream_testing import SampleSet, names, wait_until
-from tests.e2e.stack_support import Stack, run_async
+from tests.e2e.stack_support import Stack, loaded_stack, run_async
 from tests.integration.api_support import TOKEN, Received, api_process, log_lines, read_sse
 
 pytestmark = pytest.mark.slow
@@ -46,13 +46,8 @@ UNLIMITED = {
 @pytest.fixture(scope="module")
 def stack(samples: SampleSet, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """nats-server, writer and aggregator with the real samples replayed into the store."""
-    running = Stack(tmp_path_factory.mktemp("api-stack"))
-    running.start()
-    try:
-        running.load(samples)
+    with loaded_stack(samples, tmp_path_factory.mktemp("api-stack")) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")

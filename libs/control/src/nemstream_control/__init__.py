@@ -24,7 +24,7 @@ from nemstream_control._jobs import (
     JobState,
     new_job_id,
 )
-from nemstream_control._keys import MIN_KEY_LENGTH, ApiKeys
+from nemstream_control._keys import MIN_KEY_LENGTH, ApiKeys, KeyRefused
 from nemstream_control._requests import (
     ALERTS_TEST,
     CONTROL_PREFIX,
@@ -57,6 +57,7 @@ __all__ = [
     "JobFailed",
     "JobState",
     "Jobs",
+    "KeyRefused",
     "Progress",
     "TestAlertRequest",
     "backfill_subject",

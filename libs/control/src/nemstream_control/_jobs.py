@@ -47,6 +47,13 @@ class Job(BaseModel):
         return self.state in (JobState.DONE, JobState.FAILED)
 
 
+def valid_job_id(job_id: str) -> bool:
+    """Whether a text can be a job id (a KV key: letters, digits, ``-`` and ``_``)."""
+    return 0 < len(job_id) <= 100 and all(
+        (c.isascii() and c.isalnum()) or c in "-_" for c in job_id
+    )
+
+
 def new_job_id(kind: str) -> str:
     """A unique, sortable job id (KV keys allow letters, digits, ``-`` and ``_``)."""
     return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{kind}-{secrets.token_hex(4)}"
@@ -70,7 +77,10 @@ class Jobs:
         return job
 
     async def get(self, job_id: str) -> Job | None:
-        """A job by id, or None."""
+        """A job by id, or None (also for an id that can be no job's: a client's typo or probe
+        never reaches the KV request as an invalid subject)."""
+        if not valid_job_id(job_id):
+            return None
         value = await kv_value(self.kv, job_id)
         return Job.model_validate_json(value) if value is not None else None
 

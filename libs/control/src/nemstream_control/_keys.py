@@ -11,6 +11,17 @@ MIN_KEY_LENGTH = 16
 """Shorter keys are refused: they could be guessed."""
 
 
+class KeyRefused(Exception):
+    """A request's key does not allow it: the HTTP status to answer, a sentence to send, and a
+    short reason for metrics and logs."""
+
+    def __init__(self, status: int, detail: str, reason: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.reason = reason
+
+
 @dataclass(frozen=True, slots=True)
 class ApiKeys:
     """The keys an HTTP service accepts, by name (never shown by ``repr``: it would log them)."""
@@ -55,7 +66,37 @@ class ApiKeys:
 
     def from_headers(self, authorization: str | None, x_api_key: str | None) -> str | None:
         """The name of the key in ``Authorization: Bearer <key>`` or ``X-API-Key``, or None."""
-        presented = x_api_key
-        if authorization and authorization.lower().startswith("bearer "):
-            presented = authorization[7:].strip()
-        return self.name_of(presented)
+        return self.name_of(_presented(authorization, x_api_key))
+
+    def reader(
+        self, authorization: str | None, x_api_key: str | None, *, required: bool
+    ) -> str | None:
+        """Who reads: the key's name, None for an anonymous read (allowed unless `required`);
+        `KeyRefused` (401) for a key that is not one of these, or none where one is needed."""
+        name = self.from_headers(authorization, x_api_key)
+        if name is None and _presented(authorization, x_api_key):
+            raise KeyRefused(401, "the API key is not valid", "bad_key")
+        if name is None and required:
+            raise KeyRefused(401, NEEDED, "no_key")
+        return name
+
+    def actor(self, authorization: str | None, x_api_key: str | None) -> str:
+        """Who acts: always a valid key's name; `KeyRefused` 403 while no keys are configured
+        (actions are off), 401 for a missing or wrong key."""
+        if not self.keys:
+            raise KeyRefused(
+                403, "actions are disabled until NEMSTREAM_API_KEYS is set", "actions_disabled"
+            )
+        name = self.reader(authorization, x_api_key, required=True)
+        assert name is not None  # required: reader refused an anonymous request
+        return name
+
+
+NEEDED = "an API key is needed: send Authorization: Bearer <key> (or X-API-Key: <key>)"
+
+
+def _presented(authorization: str | None, x_api_key: str | None) -> str | None:
+    """The key a request presents, if any (a Bearer token first)."""
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return x_api_key or None

@@ -21,6 +21,7 @@ from nemstream_query._resolution import (
 )
 from nemstream_query._rooftop import five_minute, pchip
 from nemstream_query._settings import QuerySettings
+from nemstream_query._sql import read_parts
 from nemstream_query._station import StationDetail
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "five_minute",
     "gaps",
     "pchip",
+    "read_parts",
     "renewable_share",
     "runs",
 ]

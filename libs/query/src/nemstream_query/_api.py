@@ -95,8 +95,8 @@ _VOLUME_WEIGHTED = (
     "WHERE p.intervention = 0 AND p.settlementdate > $start AND p.settlementdate <= $end "
     "AND " + _P_REGIONS + " GROUP BY ALL"
 )
-VOLUME_WEIGHTED30 = _VOLUME_WEIGHTED.format(bucket=_BUCKET30)
-VOLUME_WEIGHTED_DAY = _VOLUME_WEIGHTED.format(bucket=_BUCKET_DAY)
+VOLUME_WEIGHTED30 = _VOLUME_WEIGHTED.format(bucket=_BUCKET30)  # sql-ok: a constant bucket
+VOLUME_WEIGHTED_DAY = _VOLUME_WEIGHTED.format(bucket=_BUCKET_DAY)  # sql-ok: a constant bucket
 """Demand-weighted mean price per half-hour or trading day: Σ RRP × TOTALDEMAND / Σ
 TOTALDEMAND over the 5-minute intervals that have both (pricing run)."""
 

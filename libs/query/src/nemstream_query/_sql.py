@@ -13,10 +13,13 @@ the count of values averaged when half-hours are made from 5-minute rows.
 from __future__ import annotations
 
 
-def _parts(files: str) -> str:
+def read_parts(files: str) -> str:
     """A table's parts, the ``$files`` parameter named: columns matched by name, so parts written
     before a column was added read as null in it (no migration when a contract grows)."""
     return "read_parquet($" + files + ", hive_partitioning = false, union_by_name = true)"
+
+
+_parts = read_parts
 
 
 _REGIONS = "(len($regions::VARCHAR[]) = 0 OR list_contains($regions::VARCHAR[], {column}))"

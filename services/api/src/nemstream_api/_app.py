@@ -13,7 +13,6 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nemstream_api import _latest, _routes_grid, _routes_market, _routes_units, _stream
@@ -152,7 +151,7 @@ def create_app(
             expose_headers=["ETag", "Link", "Retry-After"],
         )
 
-    app.add_middleware(Measured, app=app)
+    app.add_middleware(Measured)
     return app
 
 
@@ -163,37 +162,32 @@ def _size(prepared: Prepared) -> int:
 
 class Measured:
     """Pure ASGI middleware (streams pass through untouched): requests counted and timed per
-    route template, to the response's first byte."""
+    route template, to the response's first byte. The template is the route the router matched
+    (``scope["route"]``, set by the routing itself: no second matching)."""
 
-    def __init__(self, inner: ASGIApp, app: FastAPI) -> None:
+    def __init__(self, inner: ASGIApp) -> None:
         self.inner = inner
-        self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.inner(scope, receive, send)
             return
         began = time.perf_counter()
-        route = _route(self.app, scope)
         status = "500"
 
         async def sending(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = str(message["status"])
-                SECONDS.labels(route).observe(time.perf_counter() - began)
+                SECONDS.labels(_route(scope)).observe(time.perf_counter() - began)
             await send(message)
 
         try:
             await self.inner(scope, receive, sending)
         finally:
-            REQUESTS.labels(route, status).inc()
+            REQUESTS.labels(_route(scope), status).inc()
 
 
-def _route(app: FastAPI, scope: Scope) -> str:
+def _route(scope: Scope) -> str:
     """The route template a request matched (bounded metric labels), or ``other``."""
-    for route in app.router.routes:
-        match, _ = route.matches(scope)
-        if match is Match.FULL:
-            return str(getattr(route, "path", "other"))
-    return "other"
+    return str(getattr(scope.get("route"), "path", "other"))

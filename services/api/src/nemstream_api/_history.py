@@ -100,9 +100,14 @@ class History:
     answers: LRUCache[str, Prepared]
     """Whole answers by ETag (the tables' versions are in it: new data, new tag)."""
 
-    def newest(self, tables: Sequence[str]) -> datetime | None:
-        """The newest interval of the tables (memoised per version: manifests are read once)."""
-        key = (tuple(tables), self.store.engine.version(*tables))
+    def newest(
+        self, tables: Sequence[str], versions: tuple[int, ...] | None = None
+    ) -> datetime | None:
+        """The newest interval of the tables (memoised per version: manifests are read once;
+        `versions`: the tables' versions when the caller has them already)."""
+        if versions is None:
+            versions = self.store.engine.version(*tables)
+        key = (tuple(tables), versions)
         if key not in self.newest_cache:
             self.newest_cache[key] = self.store.latest(*tables)
         return self.newest_cache[key]
@@ -121,7 +126,8 @@ class History:
         compute in a worker thread and respond (`resolution`: the route's own choice, else the
         one asked, else days)."""
         await self.guard.read(request)
-        newest = self.newest(tables)
+        versions = self.store.engine.version(*tables)  # read once per request (manifest stats)
+        newest = self.newest(tables, versions)
         if resolution is None:
             resolution = paged.resolution if isinstance(paged, Asked) else Step.DAY
         asked = window(
@@ -133,7 +139,7 @@ class History:
             newest=newest,
             scale=scale,
         )
-        version = (self.store.engine.version(*tables), self.store.engine.units_version)
+        version = (versions, self.store.engine.units_version)
         headers = caching(
             request,
             version,

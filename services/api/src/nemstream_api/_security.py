@@ -4,6 +4,8 @@ per-key (else per-address) rate limits from the `limits` library, moving window,
 
 from __future__ import annotations
 
+import time
+
 from fastapi import HTTPException
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage
@@ -12,7 +14,7 @@ from prometheus_client import Counter
 from starlette.requests import HTTPConnection
 
 from nemstream_api.settings import ApiSettings
-from nemstream_control import ApiKeys
+from nemstream_control import ApiKeys, KeyRefused
 
 REFUSED = Counter("nemstream_api_refused", "Requests refused", ["reason"])
 
@@ -27,14 +29,19 @@ class Guard:
         self.read_limit: RateLimitItem = parse(settings.api_rate_limit)
         self.stream_limit: RateLimitItem = parse(settings.api_stream_limit)
 
-    def _key(self, request: HTTPConnection) -> tuple[str | None, bool]:
-        """The key's name, and whether a key was presented at all."""
-        authorization = request.headers.get("authorization")
-        x_api_key = request.headers.get("x-api-key")
-        presented = bool(x_api_key) or bool(
-            authorization and authorization.lower().startswith("bearer ")
-        )
-        return self.keys.from_headers(authorization, x_api_key), presented
+    def _who(self, request: HTTPConnection, *, act: bool = False) -> str | None:
+        """The key's name (None: anonymous); HTTP 401/403 as `ApiKeys` decides."""
+        headers = request.headers
+        try:
+            if act:
+                return self.keys.actor(headers.get("authorization"), headers.get("x-api-key"))
+            return self.keys.reader(
+                headers.get("authorization"), headers.get("x-api-key"), required=self.require_key
+            )
+        except KeyRefused as refused:
+            REFUSED.labels(refused.reason).inc()
+            challenge = {"WWW-Authenticate": "Bearer"} if refused.status == 401 else None
+            raise HTTPException(refused.status, refused.detail, headers=challenge) from None
 
     async def _limit(self, item: RateLimitItem, scope: str, identity: str) -> None:
         if not await self.limiter.hit(item, scope, identity):
@@ -43,23 +50,13 @@ class Guard:
             raise HTTPException(
                 429,
                 f"rate limit of {item} exceeded; try again later",
-                headers={"Retry-After": str(max(1, int(reset - _now())))},
+                headers={"Retry-After": str(max(1, int(reset - time.time())))},
             )
 
     async def read(self, request: HTTPConnection, *, stream: bool = False) -> str | None:
         """Allow a read (a key when reads are private), counted against its limit; the key's
         name, if any."""
-        name, presented = self._key(request)
-        if presented and name is None:
-            REFUSED.labels("bad_key").inc()
-            raise HTTPException(401, "unknown API key", headers={"WWW-Authenticate": "Bearer"})
-        if name is None and self.require_key:
-            REFUSED.labels("no_key").inc()
-            raise HTTPException(
-                401,
-                "an API key is needed (Authorization: Bearer <key> or X-API-Key)",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+        name = self._who(request)
         identity = f"key:{name}" if name else f"ip:{request.client.host if request.client else '?'}"
         await self._limit(
             self.stream_limit if stream else self.read_limit,
@@ -70,22 +67,7 @@ class Guard:
 
     async def act(self, request: HTTPConnection) -> str:
         """Allow an action: always a valid key; the key's name (jobs record it, never the key)."""
-        if not self.keys:
-            REFUSED.labels("actions_disabled").inc()
-            raise HTTPException(403, "actions are disabled until NEMSTREAM_API_KEYS is set")
-        name, _ = self._key(request)
-        if name is None:
-            REFUSED.labels("no_key").inc()
-            raise HTTPException(
-                401,
-                "actions need an API key (Authorization: Bearer <key> or X-API-Key)",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+        name = self._who(request, act=True)
+        assert name is not None
         await self._limit(self.read_limit, "act", f"key:{name}")
         return name
-
-
-def _now() -> float:
-    import time
-
-    return time.time()

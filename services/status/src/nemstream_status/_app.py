@@ -20,7 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 from pydantic import BaseModel, Field
 
 from nemstream_bus import Bus
-from nemstream_control import ApiKeys, Jobs
+from nemstream_control import ApiKeys, Jobs, KeyRefused
 from nemstream_query import Query
 from nemstream_runtime import get_logger
 from nemstream_status._actions import (
@@ -68,23 +68,13 @@ class TestAlertBody(BaseModel):
 def caller(request: Request) -> str:
     """The name of the key presented (403: no keys configured; 401: missing or wrong)."""
     keys: ApiKeys = request.app.state.keys
-    if not keys:
-        raise HTTPException(
-            403, "actions are disabled until NEMSTREAM_API_KEYS is set on the status page"
-        )
-    authorization = request.headers.get("authorization")
-    presented = request.headers.get("x-api-key")
-    name = keys.from_headers(authorization, presented)
-    if name is None:
-        reason = (
-            "the API key is not valid"
-            if authorization or presented
-            else "an API key is needed: send Authorization: Bearer <key>"
-        )
+    try:
+        return keys.actor(request.headers.get("authorization"), request.headers.get("x-api-key"))
+    except KeyRefused as refused:
         ACTIONS.labels(request.url.path.rsplit("/", 1)[-1].replace("-", "_"), "refused").inc()
-        log.warning("action_refused", path=request.url.path, reason=reason)
-        raise HTTPException(401, reason, headers={"WWW-Authenticate": "Bearer"})
-    return name
+        log.warning("action_refused", path=request.url.path, reason=refused.detail)
+        challenge = {"WWW-Authenticate": "Bearer"} if refused.status == 401 else None
+        raise HTTPException(refused.status, refused.detail, headers=challenge) from None
 
 
 Caller = Annotated[str, Depends(caller)]
@@ -154,7 +144,7 @@ def create_app(
 
     @app.get("/jobs/{job_id}")
     async def job(job_id: str) -> dict[str, Any]:
-        found = await (await Jobs.open(bus)).get(job_id) if _safe_key(job_id) else None
+        found = await (await Jobs.open(bus)).get(job_id)
         if found is None:
             raise HTTPException(404, f"no job {job_id!r}")
         return found.model_dump(mode="json")
@@ -200,10 +190,3 @@ def create_app(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app
-
-
-def _safe_key(job_id: str) -> bool:
-    """Whether a job id can be a KV key (letters, digits, ``-`` and ``_``)."""
-    return 0 < len(job_id) <= 100 and all(
-        (c.isascii() and c.isalnum()) or c in "-_" for c in job_id
-    )
