@@ -102,6 +102,14 @@ bench-dashboard: setup ## Dashboard page loads (1 and 10 sessions), stored → v
 bench-api: setup ## HTTP API: cached prices, uncached generation, SSE fan-out to 1,000 clients beside NATS
 	@$(UV) run --with aiohttp python benchmarks/api.py
 
+.PHONY: bench-forecasts
+bench-forecasts: setup ## Forecast queries on a year of generated runs beside polars (p50/p95)
+	@$(UV) run python benchmarks/forecasts.py
+
+.PHONY: bench-early-warning
+bench-early-warning: setup samples ## Forecast warnings' lead over the dispatch price on the real sample day
+	@$(UV) run python benchmarks/early_warning.py
+
 .PHONY: schemas
 schemas: setup ## Regenerate proto_schemas/ from the message contracts
 	@$(UV) run nemstream schemas export

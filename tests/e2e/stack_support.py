@@ -18,7 +18,12 @@ from typing import Any, TypeVar
 import httpx
 
 from nemstream_bus import BusSettings, connect, nats_server_binary
-from nemstream_registry import build_registry
+from nemstream_registry import (
+    build_registry,
+    emission_factors_path,
+    read_co2eii,
+    write_emission_factors,
+)
 from nemstream_testing import SampleSet, consumer_drained, free_port, names, wait_until
 
 STORE_FILES = [
@@ -99,6 +104,7 @@ class Stack:
             "NEMSTREAM_COMPACT_EVERY_S": "5",
             "NEMSTREAM_REGISTRY_URL": "http://127.0.0.1:9/unreachable.xlsx",
             "NEMSTREAM_SAMPLES_DIR": str(self.root / "no-samples"),
+            "NEMSTREAM_EMISSION_FACTORS_EVERY_S": "0",  # the factors are given (`factors`)
             **extra,
         }
 
@@ -135,7 +141,9 @@ class Stack:
         await bus.close()
 
     def load(self, samples: SampleSet, files: list[str] = STORE_FILES) -> None:
-        """Replay real files through the bus and wait until the writer has stored them."""
+        """Replay real files through the bus and wait until the writer has stored them (the
+        emission factors first, so the aggregator makes emissions of the SCADA among them)."""
+        self.factors(samples)
         paths = [
             str(samples.folder(n) if (samples.root / n).is_dir() else samples.path(n))
             for n in files
@@ -174,6 +182,11 @@ class Stack:
         target = self.data / "registry" / "units.parquet"
         target.parent.mkdir(parents=True, exist_ok=True)
         build_registry([samples.path(names.REGISTRATION_LIST)], target)
+
+    def factors(self, samples: SampleSet) -> None:
+        """The emission factor table from AEMO's real CO2EII list, where the aggregator looks."""
+        factors = read_co2eii(samples.path(names.CO2EII_GENERATORS))
+        write_emission_factors(factors, emission_factors_path(self.data))
 
     def stop(self) -> None:
         """SIGTERM every process (the server last), kill what does not stop."""

@@ -22,6 +22,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from nemstream_bus import BusSettings, connect
 from nemstream_contracts import DISPATCH_PRICE, DispatchPrice
 from nemstream_fetcher import report_events
+from nemstream_market import REGIONS
 from nemstream_mms import iter_reports
 from nemstream_query import Query, QuerySettings
 from nemstream_testing import SampleSet, names, repo_root
@@ -120,6 +121,33 @@ def test_every_tab_loads_with_data(page: Page, url: str, stack: Stack, tab: str)
     assert page.get_by_text("Could not load this view").count() == 0
     shot(page, f"tab-{tab}")
     assert server_errors(stack) == []
+
+
+def test_today_shows_emissions_intensity_beside_renewable_share(
+    page: Page, url: str, stack: Stack
+) -> None:
+    page.goto(f"{url}/?tab=today&range=24h&region=SA1")
+    loaded(page, "today")
+    card = page.locator(".card-emissions-intensity").first
+    table = card.locator("table.emissions-table")
+    table.wait_for(timeout=30_000)
+    query = Query(QuerySettings(data_dir=stack.data, query_cache_size=0))
+    try:
+        now = query.emissions_now()
+    finally:
+        query.close()
+    assert not now.is_empty()  # the store's SCADA with AEMO's real CO2EII factors
+    rows = table.locator("tr")
+    for region in ("NEM", *REGIONS):
+        shown = rows.filter(has_text=region).first.inner_text().split()
+        expected = now.filter(pl.col("region") == region).row(0, named=True)
+        assert shown[1] == f"{expected['intensity']:.3f}", region
+    assert table.locator("tr.picked").inner_text().startswith("SA1")
+    share = page.locator(".card-renewable-share").first.bounding_box()
+    beside = card.bounding_box()
+    assert share is not None and beside is not None
+    assert abs(share["y"] - beside["y"]) < 5 and beside["x"] > share["x"]  # one row, beside it
+    shot(page, "today-emissions")
 
 
 def download_csv(page: Page, card: str) -> pl.DataFrame:

@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from nemstream_bus import nats_server_binary
+from nemstream_nemweb import FEEDS
 from nemstream_testing import SampleSet, free_port
 from tests.e2e.stack_support import child
 from tests.integration.store_support import rows
@@ -107,7 +108,7 @@ def _ready(port: int) -> bool:
 
 def run_and_check(specs: list[Spec], root: Path, samples: SampleSet) -> None:
     """Run every spec against local NATS and the mirror; each must be ready, data must flow."""
-    assert len(specs) == 11, [s.name for s in specs]  # 4 fetchers and 7 services
+    assert len(specs) == len(FEEDS) + 7, [s.name for s in specs]  # a fetcher per feed, 7 services
     data, logs = root / "data", root / "logs"
     logs.mkdir(parents=True)
     nats_port, mirror_port = free_port(), free_port()

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import polars as pl
 
+import nemstream_nemweb as nemweb
 from nemstream_bus import BusSettings, connect
 from nemstream_contracts import message_id
 from nemstream_mirror import build_catalog
@@ -120,7 +121,8 @@ async def test_up_offline_loads_history_then_delivers_every_sample_interval(
         await wait_until(stack_up, within=90)  # after the history preload
         (announced,) = [json.loads(line) for line in output if b'"stack_up"' in line]
         health = dict(announced["services"])
-        assert len(set(health.values())) == 11  # 4 fetchers, 4 consumers, dashboard, API, status
+        # a fetcher per feed, 4 consumers, dashboard, API, status
+        assert len(set(health.values())) == len(nemweb.FEEDS) + 7
 
         async def all_ready() -> bool:
             async with httpx.AsyncClient(timeout=2) as http:
@@ -228,7 +230,7 @@ async def test_up_offline_loads_history_then_delivers_every_sample_interval(
     history_lines = [line for line in lines if line.startswith("[history] ")]
     assert any("replay_read" in line for line in history_lines)
     assert any(line.startswith("[history] replayed ") for line in history_lines)
-    assert any("replay_skipped_report" in line for line in history_lines)  # forecasts, bids
+    assert any("replay_skipped_file" in line for line in history_lines)  # bids, the CO2EII list
     loaded = next(i for i, line in enumerate(lines) if '"history_loaded"' in line)
     first_mirror = next(i for i, line in enumerate(lines) if line.startswith("[mirror]"))
     first_fetch = next(i for i, line in enumerate(lines) if line.startswith("[fetch:"))

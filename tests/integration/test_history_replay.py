@@ -26,6 +26,9 @@ SCADA_2019_ID = message_id(
 )
 """The id the scada fetcher gives that file live: feed:file:table:YYYYMMDDHHMM."""
 
+BIDS = "PUBLIC_YESTBID_201905160000_20190517040535.zip"
+"""A day of real bids (83 MB of CSV): no feed reads them, so replay skips them by name."""
+
 
 def _folder(samples: SampleSet, root: Path) -> Path:
     """A folder of real samples (linked under their own names, not copied), nested, with a
@@ -33,6 +36,9 @@ def _folder(samples: SampleSet, root: Path) -> Path:
     (root / "nested" / "deeper").mkdir(parents=True)
     (root / "nested" / "deeper" / SCADA_2019).symlink_to(samples.path(names.SCADA_2019))
     (root / "forecasts").symlink_to(samples.folder(names.P5MIN_RUNS), target_is_directory=True)
+    (root / "other").mkdir()
+    bids = samples.folder("other") / BIDS
+    (root / "other" / BIDS).symlink_to(bids)  # no feed reads bids
     (root / "notes.txt").write_text("not an MMS report\n")
     (root / ".hidden.CSV").write_text("never read\n")
     return root
@@ -42,19 +48,27 @@ async def test_replay_of_a_folder_publishes_what_feeds_read_with_live_ids(
     samples: SampleSet, bus: Bus, tmp_path: Path
 ) -> None:
     folder = _folder(samples, tmp_path / "history")
-    forecasts = len(list(samples.folder(names.P5MIN_RUNS).iterdir()))
+    forecasts = len(list(samples.folder(names.P5MIN_RUNS).iterdir()))  # 12 P5MIN, 1 pre-dispatch
     with capture_logs() as logs:
         first = await replay(bus, [folder], speed=0)
         second = await replay(bus, [folder], speed=0)
-    assert first.files == forecasts + 2  # the forecasts, the SCADA, the note; not the hidden
-    assert first.skipped == forecasts  # no feed reads P5MIN or PREDISPATCH (yet)
+    # the forecasts, the bids, the SCADA, the note; not the hidden file
+    assert first.files == forecasts + 3
+    assert first.skipped == 1  # the bids, by name, unread
     assert first.unreadable == 1
-    assert (first.events, first.stored, first.intervals) == (1, 1, 1)
-    assert (second.events, second.stored) == (1, 0)  # same id: the stream drops the copy
+    # a message per forecast run (the P5MIN run of 00:00 shares its time with nothing else)
+    assert (first.events, first.stored) == (forecasts + 1, forecasts + 1)
+    assert (second.events, second.stored) == (forecasts + 1, 0)  # same ids: the stream drops them
     stored = await stream_messages(bus)
-    assert [(m.subject, m.msg_id) for m in stored] == [(SCADA_UNIT, SCADA_2019_ID)]
+    assert (SCADA_UNIT, SCADA_2019_ID) in [(m.subject, m.msg_id) for m in stored]
+    assert sorted({m.subject for m in stored}) == [
+        "nem.p5min.price.v1",
+        "nem.predispatch.price.v1",
+        SCADA_UNIT,
+    ]
     events = [entry["event"] for entry in logs]
-    assert events.count("replay_skipped_report") == 2 * forecasts  # one line each, each time
+    assert events.count("replay_skipped_file") == 2  # one line each time
+    assert events.count("replay_skipped_report") == 0
     assert events.count("replay_unreadable_file") == 2
     assert events.count("replay_read") == 2
 
@@ -76,7 +90,8 @@ async def test_replay_command_takes_folders_keeps_its_line_and_fails_on_non_repo
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(process.communicate(), 60)
-    assert out.decode().splitlines() == ["replayed 1 intervals, 1 events (1 new) in " + _secs(out)]
+    summary = "replayed 14 intervals, 14 events (14 new) in "  # 12 + 1 forecast runs, 1 SCADA
+    assert out.decode().splitlines() == [summary + _secs(out)]
     assert process.returncode == 1  # notes.txt is no MMS report
     assert b"replay_unreadable_file" in err and b"notes.txt" in err
     assert b"Traceback" not in err

@@ -27,7 +27,7 @@ from nemstream_fetcher import Fetcher, run_fetcher
 from nemstream_mailer import MailerSettings, run_mailer
 from nemstream_market import NEM_TZ
 from nemstream_mirror import running_mirror
-from nemstream_nemweb import NemwebClient, NemwebSettings
+from nemstream_nemweb import FEEDS, NemwebClient, NemwebSettings
 from nemstream_query import Query, QuerySettings
 from nemstream_runtime import bound_port, serving
 from nemstream_status import Colour, StatusCollector, StatusReport, StatusSettings, create_app
@@ -271,7 +271,7 @@ async def test_actions_need_a_valid_key(bus: Bus, tmp_path: Path) -> None:
         )
         assert unknown.status_code == 400
         assert unknown.json() == {
-            "detail": "unknown feed 'bids': the feeds are dispatch, trading, scada, rooftop"
+            "detail": "unknown feed 'bids': the feeds are " + ", ".join(FEEDS)
         }
         backwards = await client.post(
             "/actions/integrity",

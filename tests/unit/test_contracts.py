@@ -38,6 +38,8 @@ FEED_SAMPLES = [
     names.ROOFTOP_SATELLITE,
     names.PRICE_ARCHIVE,
     names.ROOFTOP_MONTH,
+    names.P5MIN_FIRST_RUN,
+    names.PREDISPATCH_RUN,
 ]
 
 

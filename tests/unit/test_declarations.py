@@ -12,7 +12,7 @@ import pytest
 from pydantic import Field
 
 from nemstream_aggregator import SERIES
-from nemstream_alerts import AlertSettings, PriceAlerts
+from nemstream_alerts import AlertSettings, ForecastAlerts, PriceAlerts
 from nemstream_bus import Bus
 from nemstream_contracts import (
     SUBJECTS,
@@ -116,11 +116,12 @@ def _consumed() -> dict[str, set[str]]:
     them; no connection is made)."""
     nobody = cast(Bus, None)
     alerts = PriceAlerts(AlertSettings(metrics_port=-1), nobody)
+    forecasts = ForecastAlerts(AlertSettings(metrics_port=-1), nobody)  # its own durable
     mailer = DuidMailer(MailerSettings(metrics_port=-1), nobody, pl.DataFrame({"duid": ["X"]}))
     return {
         "writer": set(consumer_spec(WriterSettings()).subjects),
         "aggregator": set(SERIES),
-        "alerts": set(alerts.loop.spec.subjects),
+        "alerts": set(alerts.loop.spec.subjects) | set(forecasts.loop.spec.subjects),
         "mailer": set(mailer.loop.spec.subjects),
     }
 

@@ -233,13 +233,16 @@ def test_the_store_is_read_write_only_for_the_writer() -> None:
         assert _mounts(by_command()[child][1])["store"][1], f"{child} reads the store read-only"
 
 
-def test_the_registry_is_written_by_the_mailer_only() -> None:
+def test_the_registry_is_written_by_the_mailer_and_the_aggregator_only() -> None:
+    # the mailer builds the unit registry; the aggregator refreshes the emission factors
     writable = [
         n
         for n, s in load()["services"].items()
         if _mounts(s).get("registry", ("", True))[1] is False
     ]
-    assert writable == [by_command()["mailer"][0]]
+    assert sorted(writable) == sorted([by_command()["mailer"][0], by_command()["aggregate"][0]])
+    aggregator = by_command()["aggregate"][1]
+    assert aggregator["environment"]["NEMSTREAM_NEMWEB_URL"] == "https://nemweb.com.au"
 
 
 def test_dashboard_api_and_status_ports_are_published() -> None:

@@ -164,11 +164,38 @@ def test_interval_in_the_name_is_the_interval_in_the_data(samples: SampleSet, na
 
 
 def test_feeds_have_fixed_names_and_cadence() -> None:
-    assert list(FEEDS) == ["dispatch", "trading", "scada", "rooftop"]
+    assert list(FEEDS) == ["dispatch", "trading", "scada", "rooftop", "p5min", "predispatch"]
     assert get_feed("rooftop").cadence.total_seconds() == 1800
+    assert get_feed("predispatch").cadence.total_seconds() == 1800
     assert get_feed("scada").path(Area.ARCHIVE) == "/Reports/ARCHIVE/Dispatch_SCADA/"
-    with pytest.raises(ValueError, match="the feeds are dispatch, trading, scada, rooftop"):
+    assert get_feed("p5min").path() == "/Reports/CURRENT/P5_Reports/"
+    assert get_feed("predispatch").path() == "/Reports/CURRENT/PredispatchIS_Reports/"
+    with pytest.raises(ValueError, match="the feeds are dispatch, trading, scada, rooftop, p5min"):
         get_feed("prices")
+
+
+def test_forecast_run_names_say_the_run_and_when_it_was_made(samples: SampleSet) -> None:
+    for path in samples.folder(names.P5MIN_RUNS).iterdir():
+        parsed = parse_filename(path.name)
+        assert parsed.period is Period.INTERVAL and parsed.made is not None
+        assert parsed.report_id is None
+        feed = "p5min" if parsed.kind == "P5MIN" else "predispatch"
+        assert nemweb_folder(parsed) == get_feed(feed).path()
+        # the run's time is in the name: the RUN_DATETIME (P5MIN) or the run the PREDISPATCHSEQNO
+        # names (pre-dispatch) of every row, and the run was made before it
+        report = read_report(path.read_bytes(), name=path.name)
+        view = views.P5MIN_REGIONSOLUTION if feed == "p5min" else views.PREDISPATCH_PRICE
+        assert views.build(report, view)["run_datetime"].unique().to_list() == [parsed.stamp]
+        assert parsed.made < parsed.stamp
+    assert parse_filename("PUBLIC_P5MIN_20190516.zip").period is Period.DAY
+
+
+def test_co2eii_list_names_live_in_the_cdeii_folder(samples: SampleSet) -> None:
+    path = samples.path(names.CO2EII_GENERATORS)
+    parsed = parse_filename(path.name)
+    assert parsed.kind == "CO2EII_AVAILABLE_GENERATORS"
+    assert parsed.stamp == datetime(2017, 11, 3, 10, 48, 27)
+    assert nemweb_folder(parsed) == "/Reports/CURRENT/CDEII/"
 
 
 def test_report_name_round_trip() -> None:

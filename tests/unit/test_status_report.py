@@ -37,7 +37,7 @@ def test_trading_days_are_intervals_ending_after_midnight_to_the_next_midnight()
 
 
 def test_every_table_belongs_to_a_feed_and_its_sql_is_fixed() -> None:
-    assert FEEDS == ("dispatch", "trading", "scada", "rooftop")
+    assert FEEDS == ("dispatch", "trading", "scada", "rooftop", "p5min", "predispatch")
     assert {t: table_feed(t) for t in TABLES} == {
         "prices5": "dispatch",
         "regionsum5": "dispatch",
@@ -48,6 +48,9 @@ def test_every_table_belongs_to_a_feed_and_its_sql_is_fixed() -> None:
         "scada30": "scada",  # a 30-minute mean: filled by backfilling what it averages
         "prices30": "dispatch",
         "interconnector30": "dispatch",
+        "emissions5": "scada",  # computed from SCADA: filled by backfilling SCADA
+        "p5min": "p5min",
+        "predispatch": "predispatch",
     }
     assert "interval_datetime > $start" in PRESENT_SQL["rooftop"]
     assert "GROUP BY interval_datetime, regionid, type" in DUPLICATES_SQL["rooftop"]
@@ -58,6 +61,8 @@ def test_cadence_of_each_table() -> None:
     switch = datetime(2021, 10, 1, 0, 0)
     assert segments("prices5", start, end) == [(start, end, 5)]
     assert segments("rooftop", start, end) == [(start, end, 30)]
+    assert segments("p5min", start, end) == [(start, end, 5)]  # a run every 5 minutes
+    assert segments("predispatch", start, end) == [(start, end, 30)]
     # trading prices: half-hourly up to the interval ending 00:00, 5-minute from 00:05
     assert segments("trading_prices", start, end) == [(start, switch, 30), (switch, end, 5)]
     assert segments("trading_prices", end, end + timedelta(days=1))[0][2] == 5

@@ -309,6 +309,24 @@ class PriceAlert(Message):
     threshold: Finite = measure("$/MWh", "the level it crossed")
 
 
+class ForecastAlert(Message):
+    """``nem.alerts.forecast.v1``: a region's early warning changed (``interval``: the newest
+    run or price it was judged at)."""
+
+    regionid: Region
+    state: Literal["high", "extreme", "eased", "arrived", "passed"]
+    previous_state: Literal["none", "high", "extreme"]
+    episode: int = Field(ge=1, description="the region's warning episode, counted from 1")
+    forecast_interval: NemTime | None = Field(
+        None, description="interval ending (NEM time) the warning names; arrived: the price's"
+    )
+    rrp: Finite | None = measure(
+        "$/MWh", "its forecast price (arrived: the dispatch price)", default=None
+    )
+    source: Literal["p5min", "predispatch", "dispatch"] | None = None
+    threshold: Finite = measure("$/MWh", "the level warned about")
+
+
 class NewDuid(Message):
     """``nem.registry.duid.v1``: a DUID seen in SCADA for the first time."""
 

@@ -8,10 +8,13 @@ from typing import get_args
 
 from pydantic import BaseModel, ValidationError
 
+from nemstream_contracts._emissions import EmissionsRegion
+from nemstream_contracts._forecasts import P5minPrice, PredispatchPrice
 from nemstream_contracts._models import (
     DispatchInterconnector,
     DispatchPrice,
     DispatchRegionSum,
+    ForecastAlert,
     Message,
     NewDuid,
     PriceAlert,
@@ -37,7 +40,8 @@ class Mean:
 @dataclass(frozen=True, slots=True)
 class Subject:
     """A subject's contract: name, message model, producer, consumers, what it carries; for a
-    fetcher's subject the feed that publishes it, for a 30-minute subject what it averages."""
+    fetcher's subject the feed that publishes it, for a 30-minute subject what it averages, for
+    another computed subject the subject it is computed from (``derived_from``)."""
 
     name: str
     model: type[Message]
@@ -46,6 +50,7 @@ class Subject:
     description: str
     feed: str | None = None
     mean: Mean | None = None
+    derived_from: str | None = None
 
     @property
     def schema_file(self) -> str:
@@ -89,7 +94,11 @@ SCADA_UNIT_30MIN = "nem.scada.unit.30min.v1"
 DISPATCH_PRICE_30MIN = "nem.dispatch.price.30min.v1"
 DISPATCH_INTERCONNECTOR_30MIN = "nem.dispatch.interconnector.30min.v1"
 ALERTS_PRICE = "nem.alerts.price.v1"
+ALERTS_FORECAST = "nem.alerts.forecast.v1"
 REGISTRY_DUID = "nem.registry.duid.v1"
+P5MIN_PRICE = "nem.p5min.price.v1"
+PREDISPATCH_PRICE = "nem.predispatch.price.v1"
+EMISSIONS_REGION = "nem.emissions.region.v1"
 
 SUBJECTS: dict[str, Subject] = {
     s.name: s
@@ -143,6 +152,23 @@ SUBJECTS: dict[str, Subject] = {
             feed="rooftop",
         ),
         Subject(
+            P5MIN_PRICE,
+            P5minPrice,
+            "fetcher",
+            ("writer", "alerts", "api"),
+            "per 5-minute pre-dispatch run: every region's forecast RRP and demand, next hour",
+            feed="p5min",
+        ),
+        Subject(
+            PREDISPATCH_PRICE,
+            PredispatchPrice,
+            "fetcher",
+            ("writer", "alerts", "api"),
+            "per 30-minute pre-dispatch run: every region's forecast RRP to the end of the next "
+            "trading day",
+            feed="predispatch",
+        ),
+        Subject(
             SCADA_UNIT_30MIN,
             ThirtyMinute,
             "aggregator",
@@ -169,11 +195,27 @@ SUBJECTS: dict[str, Subject] = {
             ),
         ),
         Subject(
+            EMISSIONS_REGION,
+            EmissionsRegion,
+            "aggregator",
+            ("writer", "api"),
+            "per 5-minute SCADA interval: each region's emissions (t CO2-e), the generation of "
+            "units with an emission factor, and the units without one",
+            derived_from=SCADA_UNIT,
+        ),
+        Subject(
             ALERTS_PRICE,
             PriceAlert,
             "alerts",
             ("api",),
             "a region's price state changed: high, extreme, recovered",
+        ),
+        Subject(
+            ALERTS_FORECAST,
+            ForecastAlert,
+            "alerts",
+            ("api",),
+            "a region's early warning changed: high, extreme, eased (texted); arrived, passed",
         ),
         Subject(
             REGISTRY_DUID,
@@ -194,6 +236,13 @@ class UnknownSubject(KeyError):
 def feed_subjects(feed: str) -> list[Subject]:
     """The subjects a fetcher feed publishes, in catalog order (the first is its main one)."""
     return [s for s in SUBJECTS.values() if s.feed == feed]
+
+
+def half_hourly(feed: str) -> bool:
+    """Whether a fetcher feed publishes every half hour (rooftop PV, pre-dispatch: its main
+    subject's grid is 30 minutes), so its quiet spells are judged on the longer thresholds."""
+    subjects = feed_subjects(feed)
+    return bool(subjects) and subjects[0].model.grid_minutes >= 30
 
 
 def subject(name: str) -> Subject:
@@ -225,6 +274,7 @@ __all__ = [
     "ValidationError",
     "decode",
     "feed_subjects",
+    "half_hourly",
     "message_id",
     "row_model",
     "subject",

@@ -157,6 +157,24 @@ def parent_region(regionid: str) -> str:
     return ROOFTOP_SUBREGIONS.get(regionid, regionid)
 
 
+TRADING_DAY_START = timedelta(hours=4)
+"""A trading day runs from 04:00 to 04:00 NEM time: its first half hour ends at 04:30."""
+
+
+def predispatch_run_time(seqno: str) -> datetime:
+    """When a pre-dispatch run was made, from its PREDISPATCHSEQNO (``YYYYMMDDPP``: the trading
+    day and the half-hour period of it, period 1 ending 04:30): ``2019043040`` is 2019-05-01
+    00:00. The interval ending at the run time is the run's first forecast interval."""
+    text = seqno.strip()
+    if len(text) != 10 or not text.isdigit():
+        raise ValueError(f"PREDISPATCHSEQNO {seqno!r} is not YYYYMMDDPP")
+    period = int(text[8:])
+    if not 1 <= period <= 48:
+        raise ValueError(f"PREDISPATCHSEQNO {seqno!r}: period {period} is not 1-48")
+    day = datetime.strptime(text[:8], "%Y%m%d")
+    return day + TRADING_DAY_START + timedelta(minutes=HALF_HOUR_MINUTES * period)
+
+
 __all__ = [
     "DISPATCH_MINUTES",
     "FINANCIAL_YEAR_START_MONTH",
@@ -172,6 +190,7 @@ __all__ = [
     "REGIONS",
     "ROOFTOP_REGIONS",
     "ROOFTOP_SUBREGIONS",
+    "TRADING_DAY_START",
     "financial_year",
     "interconnector_regions",
     "market_price_cap",
@@ -180,5 +199,6 @@ __all__ = [
     "nem_time",
     "on_grid",
     "parent_region",
+    "predispatch_run_time",
     "trading_interval_minutes",
 ]

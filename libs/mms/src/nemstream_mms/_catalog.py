@@ -33,6 +33,7 @@ _DATETIME = {
     "GENCONID_EFFECTIVEDATE",
     "RUN_DATETIME",
     "TRADINGDATE",
+    "DATETIME",  # pre-dispatch: the half hour (ending) a row forecasts
 }
 
 _INT = {
@@ -42,6 +43,7 @@ _INT = {
     "PERIODID",
     "VERSIONNO",
     "GENCONID_VERSIONNO",
+    "PREDISPATCHSEQNO",  # YYYYMMDDPP: a pre-dispatch run's trading day and period
 }
 
 _STRING = {
@@ -158,6 +160,8 @@ KNOWN_TABLES: dict[tuple[str, str], frozenset[int]] = {
     ("TRADING", "PRICE"): frozenset({3}),
     ("TRADING", "INTERCONNECTORRES"): frozenset({2}),
     ("ROOFTOP", "ACTUAL"): frozenset({2}),
+    ("P5MIN", "REGIONSOLUTION"): frozenset({5}),
+    ("PREDISPATCH", "REGION_PRICES"): frozenset({1}),
     ("PARTICIPANT_REGISTRATION", "DUDETAILSUMMARY"): frozenset({4}),
     ("PARTICIPANT_REGISTRATION", "DUDETAIL"): frozenset({3}),
     ("PARTICIPANT_REGISTRATION", "STATION"): frozenset({1}),
@@ -168,6 +172,7 @@ version is still read (columns by name), with a warning so an operator can check
 INTERVAL_COLUMNS = (
     "SETTLEMENTDATE",
     "INTERVAL_DATETIME",
+    "DATETIME",
     "RUN_DATETIME",
     "TRADINGDATE",
     "EFFECTIVEDATE",

@@ -16,19 +16,20 @@ table is reported as not yet checked against real data.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 import polars as pl
 
-from nemstream_market import DISPATCH_MINUTES, HALF_HOUR_MINUTES, REGIONS
+from nemstream_market import DISPATCH_MINUTES, HALF_HOUR_MINUTES, REGIONS, predispatch_run_time
 from nemstream_market import FIVE_MINUTE_SETTLEMENT_START as FIVE_MINUTE_SETTLEMENT_START
 from nemstream_market import PRICING_RUN as PRICING_RUN
 from nemstream_market import ROOFTOP_SUBREGIONS as ROOFTOP_SUBREGIONS
 from nemstream_market import trading_interval_minutes as _trading_interval_minutes
-from nemstream_mms._errors import MissingColumnError, TableNotFoundError, ValueTypeError
-from nemstream_mms._report import MmsReport, TableKey
+from nemstream_mms._report import MmsReport
+from nemstream_mms._view import Column as Column
+from nemstream_mms._view import View as View
+from nemstream_mms._view import build as build
+from nemstream_mms._view import has_view as has_view
 
 NEM_REGIONS = REGIONS
 """The five NEM regions, as REGIONID spells them (from `nemstream_market`)."""
@@ -40,38 +41,6 @@ _DT = pl.Datetime("us")
 _F = pl.Float64()
 _I = pl.Int64()
 _S = pl.String()
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """One view column: its AEMO name (lower case), type, and whether the view needs it."""
-
-    name: str
-    dtype: pl.DataType
-    required: bool = True
-
-    @property
-    def source(self) -> str:
-        """The column's name in the MMS table (upper case, as in the I row)."""
-        return self.name.upper()
-
-
-@dataclass(frozen=True, slots=True)
-class View:
-    """A typed view: which tables feed it, its columns, the columns that key a row, and the
-    columns it derives from them (`derive` adds exactly `derived`)."""
-
-    name: str
-    sources: tuple[tuple[str, str], ...]
-    columns: tuple[Column, ...]
-    key: tuple[str, ...]
-    derived: tuple[Column, ...] = ()
-    derive: Callable[[pl.DataFrame], pl.DataFrame] | None = None
-
-    @property
-    def schema(self) -> dict[str, pl.DataType]:
-        """Column name to polars type, in view order (derived columns last)."""
-        return {c.name: c.dtype for c in (*self.columns, *self.derived)}
 
 
 def _optional(*names: str, dtype: pl.DataType = _F) -> tuple[Column, ...]:
@@ -229,6 +198,73 @@ ROOFTOP_ACTUAL = View(
 distinct: ``parent_regionid`` and ``is_subregion`` (see `ROOFTOP_SUBREGIONS`) so totals never
 double count: sum only rows where ``is_subregion`` is false to get region totals."""
 
+P5MIN_REGIONSOLUTION = View(
+    name="p5min_regionsolution",
+    sources=(("P5MIN", "REGIONSOLUTION"),),
+    columns=(
+        Column("run_datetime", _DT),
+        Column("interval_datetime", _DT),
+        Column("regionid", _S),
+        Column("intervention", _I),
+        Column("rrp", _F),
+        Column("rop", _F, required=False),
+        Column("totaldemand", _F),
+        *_optional(
+            "availablegeneration",
+            "demandforecast",
+            "dispatchablegeneration",
+            "dispatchableload",
+            "netinterchange",
+            "excessgeneration",
+        ),
+        *_FCAS_RRPS,
+        Column("lastchanged", _DT, required=False),
+    ),
+    key=("run_datetime", "interval_datetime", "regionid", "intervention"),
+)
+"""5-minute pre-dispatch: per run (RUN_DATETIME, the first interval it forecasts), each region's
+forecast price and demand for the next 12 intervals (the run's own interval first)."""
+
+PREDISPATCH_PRICE = View(
+    name="predispatch_price",
+    sources=(("PREDISPATCH", "REGION_PRICES"),),
+    columns=(
+        Column("predispatchseqno", _I),
+        Column("runno", _I, required=False),
+        Column("regionid", _S),
+        Column("periodid", _I, required=False),
+        Column("intervention", _I),
+        Column("rrp", _F),
+        Column("eep", _F, required=False),
+        *_FCAS_RRPS,
+        Column("lastchanged", _DT, required=False),
+        Column("datetime", _DT),
+    ),
+    key=("run_datetime", "interval_datetime", "regionid", "intervention"),
+    derived=(Column("run_datetime", _DT), Column("interval_datetime", _DT)),
+    derive=lambda frame: _with_run_time(frame),
+)
+"""30-minute pre-dispatch: per run, each region's forecast price for every half hour (DATETIME,
+ending) to the end of the next trading day. The run's time is not a column of the table: it is
+read from PREDISPATCHSEQNO (trading day and period, see `predispatch_run_time`)."""
+
+CO2EII_GENERATORS = View(
+    name="co2eii_generators",
+    sources=(("CO2EII", "PUBLISHING"),),
+    columns=(
+        Column("stationname", _S, required=False),
+        Column("duid", _S),
+        Column("gensetid", _S, required=False),
+        Column("regionid", _S, required=False),
+        Column("co2e_emissions_factor", _F),
+        Column("co2e_energy_source", _S, required=False),
+        Column("co2e_data_source", _S, required=False),
+    ),
+    key=("duid", "gensetid"),
+)
+"""AEMO's CO2EII generator list (CDEII folder): per generating set of a DUID, its emission
+factor in t CO2-e per MWh sent out, energy source and where the factor came from."""
+
 VIEWS = {
     v.name: v
     for v in (
@@ -238,62 +274,12 @@ VIEWS = {
         TRADING_PRICE,
         UNIT_SCADA,
         ROOFTOP_ACTUAL,
+        P5MIN_REGIONSOLUTION,
+        PREDISPATCH_PRICE,
+        CO2EII_GENERATORS,
     )
 }
 """Every view by name."""
-
-
-def has_view(report: MmsReport, view: View) -> bool:
-    """Tell whether a report carries any table this view reads."""
-    return any(report.keys(table, subtype) for table, subtype in view.sources)
-
-
-def build(report: MmsReport, view: View) -> pl.DataFrame:
-    """Select and type a view's columns from every version of its tables in a report."""
-    keys = [k for table, subtype in view.sources for k in report.keys(table, subtype)]
-    if not keys:
-        wanted = " or ".join(f"{t},{s}" for t, s in view.sources)
-        raise TableNotFoundError(report.name, f"{view.name}: no {wanted} table in this report")
-    frames = [_select(report, key, view) for key in keys]
-    frame = frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical")
-    return view.derive(frame) if view.derive is not None else frame
-
-
-def _select(report: MmsReport, key: TableKey, view: View) -> pl.DataFrame:
-    table = report.tables[key]
-    present = set(table.columns)
-    out: list[pl.Series] = []
-    for column in view.columns:
-        if column.source not in present:
-            if column.required:
-                raise MissingColumnError(
-                    report.name,
-                    f"{view.name}: table {key} has no {column.source} column",
-                )
-            out.append(pl.Series(column.name, [None] * table.height, dtype=column.dtype))
-            continue
-        series = table.get_column(column.source)
-        out.append(_cast(report, key, series, column))
-    return pl.DataFrame(out)
-
-
-def _cast(report: MmsReport, key: TableKey, series: pl.Series, column: Column) -> pl.Series:
-    if series.dtype == column.dtype:
-        return series.alias(column.name)
-    cast = series.cast(column.dtype, strict=False)
-    if cast.null_count() != series.null_count():
-        row = (cast.is_null() & series.is_not_null()).arg_max()
-        assert row is not None
-        where = report.locate(key, row)
-        value = str(series[row])
-        raise ValueTypeError(
-            where[0] if where else report.name,
-            f"{key} column {column.source}: {value!r} is not a valid {column.dtype}",
-            line=where[1] if where else None,
-            column=column.source,
-            value=value,
-        )
-    return cast.alias(column.name)
 
 
 def dispatch_price(report: MmsReport) -> pl.DataFrame:
@@ -335,6 +321,28 @@ def _with_parent_region(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(
         parent, regionid.is_in(list(ROOFTOP_SUBREGIONS)).alias("is_subregion")
     )
+
+
+def p5min_regionsolution(report: MmsReport) -> pl.DataFrame:
+    """5-minute pre-dispatch forecast prices and demand, per run, interval and region."""
+    return build(report, P5MIN_REGIONSOLUTION)
+
+
+def predispatch_price(report: MmsReport) -> pl.DataFrame:
+    """30-minute pre-dispatch forecast prices, per run, interval and region."""
+    return build(report, PREDISPATCH_PRICE)
+
+
+def _with_run_time(frame: pl.DataFrame) -> pl.DataFrame:
+    seqnos = frame.get_column("predispatchseqno")
+    runs = {seqno: predispatch_run_time(str(seqno)) for seqno in seqnos.unique().drop_nulls()}
+    run = seqnos.replace_strict(runs, default=None, return_dtype=_DT).alias("run_datetime")
+    return frame.with_columns(run, pl.col("datetime").alias("interval_datetime"))
+
+
+def co2eii_generators(report: MmsReport) -> pl.DataFrame:
+    """The CO2EII generator list: emission factor per DUID and generating set."""
+    return build(report, CO2EII_GENERATORS)
 
 
 def pricing_run(prices: pl.DataFrame) -> pl.DataFrame:

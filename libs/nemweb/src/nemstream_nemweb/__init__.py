@@ -17,6 +17,7 @@ from nemstream_nemweb._client import (
 )
 from nemstream_nemweb._feeds import (
     ALL_FOLDERS,
+    CDEII,
     FEEDS,
     LEGACY_DISPATCH,
     MMSDM_ROOT,
@@ -42,6 +43,7 @@ from nemstream_nemweb._settings import DEFAULT_NEMWEB_URL, NemwebSettings
 
 __all__ = [
     "ALL_FOLDERS",
+    "CDEII",
     "DEFAULT_NEMWEB_URL",
     "FEEDS",
     "LEGACY_DISPATCH",

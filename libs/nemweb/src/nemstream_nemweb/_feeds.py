@@ -1,8 +1,10 @@
 """The NEMWeb folders nemstream reads, and where on NEMWeb any file lives.
 
-The four fetcher feeds have fixed names (docs/architecture.md): ``dispatch`` (DispatchIS),
-``trading`` (TradingIS), ``scada`` (Dispatch_SCADA) and ``rooftop`` (rooftop PV actuals,
-MEASUREMENT and SATELLITE).
+The fetcher feeds have fixed names (docs/architecture.md): ``dispatch`` (DispatchIS),
+``trading`` (TradingIS), ``scada`` (Dispatch_SCADA), ``rooftop`` (rooftop PV actuals,
+MEASUREMENT and SATELLITE), and the two forecasts: ``p5min`` (5-minute pre-dispatch, a run every
+5 minutes for the next hour) and ``predispatch`` (a run every 30 minutes to the end of the next
+trading day). The CDEII folder (emission factors) is read by the registry, not a fetcher.
 """
 
 from __future__ import annotations
@@ -75,6 +77,20 @@ FEEDS: dict[str, Feed] = {
             timedelta(minutes=30),
             Period.WEEK,
         ),
+        Feed(
+            "p5min",
+            "P5_Reports",
+            frozenset({"P5MIN"}),
+            timedelta(minutes=5),
+            Period.DAY,
+        ),
+        Feed(
+            "predispatch",
+            "PredispatchIS_Reports",
+            frozenset({"PREDISPATCHIS"}),
+            timedelta(minutes=30),
+            Period.DAY,
+        ),
     )
 }
 """The fetcher feeds by their fixed names."""
@@ -88,7 +104,17 @@ LEGACY_DISPATCH = Feed(
 )
 """The legacy dispatch report folder (``PUBLIC_DISPATCH_..._LEGACY.zip``), not a fetcher feed."""
 
-ALL_FOLDERS: tuple[Feed, ...] = (*FEEDS.values(), LEGACY_DISPATCH)
+CDEII = Feed(
+    "cdeii",
+    "CDEII",
+    frozenset({"CO2EII_AVAILABLE_GENERATORS"}),
+    timedelta(days=1),
+    Period.DAY,
+)
+"""AEMO's CO2EII folder: the generator list with each unit's emission factor (a registry source,
+refreshed daily), not a fetcher feed."""
+
+ALL_FOLDERS: tuple[Feed, ...] = (*FEEDS.values(), LEGACY_DISPATCH, CDEII)
 
 
 def get_feed(name: str) -> Feed:

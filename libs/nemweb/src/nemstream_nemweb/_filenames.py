@@ -10,6 +10,11 @@ Names seen on NEMWeb (and in the real samples):
   whose estimate it carries (the samples carry 19:30 and 18:00 in files stamped 20:00 and 18:30);
 * ``PUBLIC_DISPATCH_202111081435_20211108143014_LEGACY.zip`` - the legacy dispatch report:
   interval ending, then the time it was made;
+* ``PUBLIC_P5MIN_201905160000_20190515235537.zip`` and
+  ``PUBLIC_PREDISPATCHIS_201905010000_20190430233259.zip`` - a forecast run: the run's time
+  (its first interval ending), then the time it was made (no report id);
+* ``CO2EII_AVAILABLE_GENERATORS_2017_43_20171103104827.CSV`` - AEMO's CO2EII generator list
+  (CDEII folder): year and week it applies to, then the time it was published;
 * ``PUBLIC_DISPATCHIS_20211108.zip`` - an ARCHIVE zip of a day's 5-minute zips (rooftop
   archives hold a week's half-hourly zips, named after their first day);
 * ``PUBLIC_DVD_DUDETAILSUMMARY_201706010000.CSV`` and
@@ -52,6 +57,15 @@ _REPORT = re.compile(
 )
 _LEGACY = re.compile(
     rf"^PUBLIC_(?P<kind>DISPATCH)_(?P<stamp>\d{{12}})_(?P<made>\d{{14}})_LEGACY{_EXTENSION}$",
+    re.IGNORECASE,
+)
+_RUN = re.compile(
+    rf"^PUBLIC_(?P<kind>[A-Z0-9_]+?)_(?P<stamp>\d{{12}})_(?P<made>\d{{14}}){_EXTENSION}$",
+    re.IGNORECASE,
+)
+_CO2EII = re.compile(
+    rf"^(?P<kind>CO2EII_[A-Z_]+?)_(?P<year>\d{{4}})_(?P<week>\d{{1,2}})_(?P<stamp>\d{{14}})"
+    rf"{_EXTENSION}$",
     re.IGNORECASE,
 )
 _MMSDM_DVD = re.compile(
@@ -120,13 +134,20 @@ def _stamp(text: str) -> datetime:
 def parse_filename(name: str) -> NemwebFile:
     """Read a NEMWeb file name (any case of extension, ``%23`` or ``#``); FileNameError if not."""
     base = unquote(name.rsplit("/", 1)[-1])
-    if match := _LEGACY.match(base):
+    if match := _LEGACY.match(base) or _RUN.match(base):  # interval (or run), then when made
         return NemwebFile(
             name=base,
             kind=match["kind"].upper(),
             stamp=_stamp(match["stamp"]),
             period=Period.INTERVAL,
             made=_stamp(match["made"]),
+        )
+    if match := _CO2EII.match(base):
+        return NemwebFile(
+            name=base,
+            kind=match["kind"].upper(),
+            stamp=_stamp(match["stamp"]),
+            period=Period.INTERVAL,
         )
     if match := _MMSDM_ARCHIVE.match(base):
         return NemwebFile(

@@ -26,7 +26,9 @@ from prometheus_client import Counter, Histogram
 from nemstream_query import _api, _generation, _prices
 from nemstream_query._answer import Answer
 from nemstream_query._dashboard import DashboardQueries
+from nemstream_query._emissions import EmissionsQueries
 from nemstream_query._engine import Engine
+from nemstream_query._forecast_queries import ForecastQueries
 from nemstream_query._records import MonthMemo
 from nemstream_query._resolution import Policy, Resolution
 from nemstream_query._settings import QuerySettings
@@ -45,8 +47,9 @@ _GENERATION_TABLES = ("scada5", "scada30", "rooftop", DAILY)
 _PRICE_TABLES = ("prices5", "prices30")
 
 
-class Query(DashboardQueries):
-    """Dashboard and API queries over one store (the dashboard's own in `DashboardQueries`)."""
+class Query(DashboardQueries, ForecastQueries, EmissionsQueries):
+    """Dashboard and API queries over one store (the dashboard's own in `DashboardQueries`,
+    the forecasts' in `ForecastQueries`)."""
 
     def __init__(
         self, settings: QuerySettings | None = None, units: pl.DataFrame | None = None

@@ -1,5 +1,6 @@
 """The unit registry: DUID to station, region, fuel, technology, dispatch type and capacity,
-built from AEMO registration lists, MMS registration tables and OpenNEM's stations.json."""
+built from AEMO registration lists, MMS registration tables and OpenNEM's stations.json; and
+emission factors per DUID from AEMO's CO2EII generator list."""
 
 from nemstream_registry._aemo_list import list_date, read_aemo_list
 from nemstream_registry._build import (
@@ -16,6 +17,13 @@ from nemstream_registry._default import (
     default_registry_path,
     load_registry,
     newest_list,
+)
+from nemstream_registry._emissions import (
+    FACTORS_SCHEMA,
+    emission_factors_path,
+    read_co2eii,
+    read_emission_factors,
+    write_emission_factors,
 )
 from nemstream_registry._errors import RegistryError, RegistrySourceError, RegistryUnavailable
 from nemstream_registry._labels import (
@@ -35,6 +43,7 @@ __all__ = [
     "AEMO_LIST_URL",
     "COLUMNS",
     "DISPATCH_TYPES",
+    "FACTORS_SCHEMA",
     "FUELS",
     "NEM_REGIONS",
     "SCHEMA",
@@ -49,16 +58,20 @@ __all__ = [
     "capacity",
     "default_registry_path",
     "dispatch_type",
+    "emission_factors_path",
     "list_date",
     "load_registry",
     "merge",
     "newest_list",
     "opennem_fuel",
     "read_aemo_list",
+    "read_co2eii",
+    "read_emission_factors",
     "read_mms_tables",
     "read_opennem",
     "read_registry",
     "region",
     "registry_from_mms",
+    "write_emission_factors",
     "write_registry",
 ]

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
 import polars as pl
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
 from nemstream_contracts import (
     DISPATCH_INTERCONNECTOR,
@@ -36,6 +36,9 @@ from nemstream_contracts import (
     DISPATCH_PRICE,
     DISPATCH_PRICE_30MIN,
     DISPATCH_REGIONSUM,
+    EMISSIONS_REGION,
+    P5MIN_PRICE,
+    PREDISPATCH_PRICE,
     ROOFTOP_ACTUAL,
     SCADA_UNIT,
     SCADA_UNIT_30MIN,
@@ -80,7 +83,16 @@ def polars_type(annotation: Any) -> pl.DataType:
     }
     if annotation in simple:
         return simple[annotation]
+    if annotation is AwareDatetime:  # a row's own time (a forecast's interval), stored naive
+        return pl.Datetime("us")
     raise TypeError(f"no column type for {annotation!r}")
+
+
+def _is_time(annotation: Any) -> bool:
+    try:
+        return polars_type(annotation) == pl.Datetime("us")
+    except TypeError:
+        return False
 
 
 def _field_types(model: type[BaseModel], skip: frozenset[str] = frozenset()) -> dict[str, Any]:
@@ -116,6 +128,14 @@ class TableSpec:
     def unit(self) -> tuple[str, ...]:
         """Columns fixing one message's rows: the time, and message columns in the key."""
         return (self.time, *(c for c in self.message_columns if c in self.key))
+
+    @property
+    def row_times(self) -> tuple[str, ...]:
+        """Row fields that are instants of their own (a forecast's interval): stored naive."""
+        rows = row_model(self.contract)
+        if rows is None or SUBJECTS[self.subject].mean is not None:
+            return ()
+        return tuple(n for n, f in rows.model_fields.items() if _is_time(f.annotation))
 
     @property
     def schema(self) -> dict[str, pl.DataType]:
@@ -218,6 +238,31 @@ TABLES: dict[str, TableSpec] = {
             interval_minutes=30,
         ),
         TableSpec(
+            "p5min",
+            P5MIN_PRICE,
+            "run_datetime",
+            ("run_datetime", "interval_datetime", "regionid", "intervention"),
+            "5-minute pre-dispatch forecasts: per run (run_datetime, its first interval), each "
+            "region's forecast price and demand for the next hour",
+        ),
+        TableSpec(
+            "predispatch",
+            PREDISPATCH_PRICE,
+            "run_datetime",
+            ("run_datetime", "interval_datetime", "regionid", "intervention"),
+            "30-minute pre-dispatch forecasts: per run (every half hour), each region's forecast "
+            "price for every half hour to the end of the next trading day",
+            interval_minutes=30,
+        ),
+        TableSpec(
+            "emissions5",
+            EMISSIONS_REGION,
+            "settlementdate",
+            ("settlementdate", "regionid"),
+            "5-minute emissions (t CO2-e) per region from SCADA and the CO2EII factors, the "
+            "generation of units with a factor, and the units without one (docs/emissions.md)",
+        ),
+        TableSpec(
             "scada30",
             SCADA_UNIT_30MIN,
             "settlementdate",
@@ -273,6 +318,8 @@ def message_frame(table: TableSpec, message: Message) -> pl.DataFrame:
     schema = table.schema
     unique, _ = message.unique_rows()
     rows: list[dict[str, Any]] = [row.model_dump() for row in unique]
+    if table.row_times:
+        rows = [{**r, **{c: naive_nem(r[c]) for c in table.row_times}} for r in rows]
     mean = SUBJECTS[table.subject].mean
     if isinstance(message, ThirtyMinute) and mean is not None:
         rows = [

@@ -60,5 +60,11 @@ HISTORY_DAY = "history/dispatchis-2019-05-16"
 P5MIN_RUNS = "forecasts"
 """Folder of P5MIN runs of 2019-05-16 00:00-00:55 and one PREDISPATCHIS run."""
 
+P5MIN_FIRST_RUN = "forecasts/PUBLIC_P5MIN_201905160000_20190515235537.zip"
+"""The first P5MIN run of 2019-05-16 (RUN_DATETIME 00:00: intervals 00:00-00:55)."""
+
+PREDISPATCH_RUN = "forecasts/PUBLIC_PREDISPATCHIS_201905010000_20190430233259.zip"
+"""One 30-minute pre-dispatch run: 2019-05-01 00:00 (PREDISPATCHSEQNO 2019043040), both runs."""
+
 CO2EII_GENERATORS = "other/CO2EII_AVAILABLE_GENERATORS_2017_43_20171103104827.CSV"
 """AEMO's CO2EII generator list: emission factor per DUID, November 2017."""

@@ -19,6 +19,8 @@ from nats.aio.msg import Msg
 from nats.js.kv import KeyValue
 from prometheus_client import Counter
 
+from nemstream_aggregator._emissions import Emissions
+from nemstream_aggregator._emissions import message_id as emissions_id
 from nemstream_aggregator._windows import SERIES, Series, Window, values_of, window_end
 from nemstream_aggregator.settings import AggregatorSettings
 from nemstream_bus import (
@@ -31,7 +33,7 @@ from nemstream_bus import (
     kv_swap,
     typed,
 )
-from nemstream_contracts import Message
+from nemstream_contracts import EMISSIONS_REGION, SCADA_UNIT, Message, UnitScada
 from nemstream_market import naive_nem
 from nemstream_runtime import get_logger, periodic
 
@@ -59,6 +61,7 @@ class Aggregator:
         self.kv: KeyValue | None = None
         self.windows: dict[str, tuple[Window, int, float]] = {}  # key -> window, revision, touched
         self.latest: dict[str, datetime] = {}  # series -> newest interval seen (event time)
+        self.emissions = Emissions(settings.data_dir)
         self.loop = ConsumeLoop(
             bus,
             ConsumerSpec(
@@ -87,6 +90,8 @@ class Aggregator:
         series = SERIES.get(message.subject)
         if series is None:
             raise Permanent(f"no aggregate for {message.subject}")
+        if message.subject == SCADA_UNIT and isinstance(event, UnitScada):
+            await self.emit_emissions(event)
         interval = naive_nem(event.interval)
         end = window_end(interval)
         window = await self._window(series, end)
@@ -96,6 +101,21 @@ class Aggregator:
         if window.complete:
             await self.emit(series, window)
         await self.sweep(series)
+
+    async def emit_emissions(self, scada: UnitScada) -> None:
+        """Publish the interval's emissions per region (nothing without a factor table)."""
+        made = self.emissions.message(scada)
+        if made is None:
+            return
+        message, unfactored = made
+        await self.bus.publish(EMISSIONS_REGION, message, msg_id=emissions_id(message))
+        EMITTED.labels("emissions.region", "interval").inc()
+        log.debug(
+            "emissions_emitted",
+            interval=message.interval.isoformat(),
+            unfactored=len(unfactored),
+            factors=message.factors_file,
+        )
 
     async def _window(self, series: Series, end: datetime) -> Window:
         key = _key(series, end)

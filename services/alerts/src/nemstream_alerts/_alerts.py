@@ -181,31 +181,35 @@ class PriceAlerts:
         bound.info("price_alert", text=text, previous=previous)
 
     async def send_once(self, key: str, recipient: str, text: str) -> Outcome:
-        """Send one recipient their text exactly once, recorded under `key` (see the module
-        docstring; also the test texts of the status page): ``sent`` (now or before),
-        ``failed`` (refused for good, never retried) or ``retry`` (Twilio unreachable: not
-        delivered yet, try again later)."""
-        kv = self.kv or await self.start()
-        record = await kv_value(kv, key)
-        if record == b"failed":
-            return "failed"
-        if record is not None and not record.startswith(b"intent:"):
-            return "sent"  # sent before a restart or redelivery
-        if record is not None:
-            since = datetime.fromtimestamp(float(record.split(b":", 1)[1]), UTC) - LOOKUP_SKEW
-            sid = await self.sms.find(recipient, text, since=since)
-            if sid is not None:
-                await kv.put(key, f"sent:{sid}".encode())
-                FOUND.inc()
-                log.info("sms_found_already_sent", sid=sid, key=key)
-                return "sent"
-        await kv.put(key, f"intent:{time.time():.3f}".encode())
-        crash_point("sms_intent")
-        result = await self.sms.send(recipient, text)
-        if result.outcome == "sent":
-            await kv.put(key, f"sent:{result.sid or 'dry-run'}".encode())
-            crash_point("sms_recorded")
-        elif result.outcome == "failed":
-            await kv.put(key, b"failed")  # permanent: never retried
-            UNSENT.labels("failed").inc()
-        return result.outcome
+        """Send one recipient their text exactly once, recorded under `key` (`send_once`; also
+        the test texts of the status page)."""
+        return await send_once(self.kv or await self.start(), self.sms, key, recipient, text)
+
+
+async def send_once(kv: KeyValue, sms: SmsSender, key: str, recipient: str, text: str) -> Outcome:
+    """Send one recipient their text exactly once, recorded under `key` in `kv` (see the module
+    docstring): ``sent`` (now or before), ``failed`` (refused for good, never retried) or
+    ``retry`` (Twilio unreachable: not delivered yet, try again later)."""
+    record = await kv_value(kv, key)
+    if record == b"failed":
+        return "failed"
+    if record is not None and not record.startswith(b"intent:"):
+        return "sent"  # sent before a restart or redelivery
+    if record is not None:
+        since = datetime.fromtimestamp(float(record.split(b":", 1)[1]), UTC) - LOOKUP_SKEW
+        sid = await sms.find(recipient, text, since=since)
+        if sid is not None:
+            await kv.put(key, f"sent:{sid}".encode())
+            FOUND.inc()
+            log.info("sms_found_already_sent", sid=sid, key=key)
+            return "sent"
+    await kv.put(key, f"intent:{time.time():.3f}".encode())
+    crash_point("sms_intent")
+    result = await sms.send(recipient, text)
+    if result.outcome == "sent":
+        await kv.put(key, f"sent:{result.sid or 'dry-run'}".encode())
+        crash_point("sms_recorded")
+    elif result.outcome == "failed":
+        await kv.put(key, b"failed")  # permanent: never retried
+        UNSENT.labels("failed").inc()
+    return result.outcome

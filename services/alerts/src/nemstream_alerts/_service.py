@@ -1,5 +1,6 @@
-"""Running the price-alert service: the consumer, the freshness watch, the optional daily
-summary and the test-alert worker (``control.alerts.test``) in the shared service skeleton."""
+"""Running the price-alert service: the consumer, the early warnings (if enabled), the freshness
+watch, the optional daily summary and the test-alert worker (``control.alerts.test``) in the
+shared service skeleton."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 
 from nemstream_alerts._alerts import PriceAlerts
 from nemstream_alerts._control import alert_test_worker
+from nemstream_alerts._forecast import ForecastAlerts
 from nemstream_alerts._freshness import Freshness
 from nemstream_alerts._summary import send_summary
 from nemstream_alerts.settings import AlertSettings
@@ -43,6 +45,14 @@ async def run_alerts(
             regions=settings.regions,
             recipients=len(settings.sms_recipients),
             dry_run=sms.dry_run,
+            forecast_alerts=settings.forecast_alerts,
         )
         async with alert_test_worker(settings, svc.bus, alerts).background():
-            await svc.consume(alerts.loop).run()
+            if not settings.forecast_alerts:
+                await svc.consume(alerts.loop).run()
+                return
+            forecasts = ForecastAlerts(settings, svc.bus, sms)
+            forecasts.kv = kv
+            async with asyncio.TaskGroup() as loops:
+                loops.create_task(svc.consume(alerts.loop).run())
+                loops.create_task(svc.consume(forecasts.loop).run())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from nemstream_contracts import SUBJECTS, feed_subjects
+from nemstream_contracts import SUBJECTS, feed_subjects, half_hourly
 from nemstream_market import REGIONS
 from nemstream_notify import NotifySettings, split
 from nemstream_runtime import ServiceSettings
@@ -35,14 +35,56 @@ class AlertSettings(NotifySettings, ServiceSettings):
     freshness_feeds: str = Field(",".join(FRESHNESS_FEEDS), description="feeds watched")
     freshness_channels: str = Field("sms,email", description="where freshness alerts go")
     stale_after_s: float = Field(900.0, gt=0, description="5-minute feed quiet this long: stale")
-    stale_after_rooftop_s: float = Field(3600.0, gt=0, description="rooftop quiet this long: stale")
+    stale_after_rooftop_s: float = Field(
+        3600.0, gt=0, description="half-hourly feed (rooftop, pre-dispatch) quiet this long: stale"
+    )
     freshness_check_s: float = Field(30.0, gt=0, description="how often freshness is checked")
     alert_daily_summary: bool = Field(False, description="mail the day's alerts after midnight")
+    forecast_alerts: bool = Field(
+        False,
+        description="early warnings: SMS when the P5MIN (or pre-dispatch) forecast crosses the "
+        "forecast thresholds, once per region and episode, and when it eases (docs/alerts.md)",
+    )
+    forecast_alert_high: float | None = Field(
+        None,
+        description="forecast $/MWh that warns of a high price (default: NEMSTREAM_ALERT_HIGH)",
+    )
+    forecast_alert_extreme: float | None = Field(
+        None,
+        description="forecast $/MWh that warns of an extreme price (default: "
+        "NEMSTREAM_ALERT_EXTREME)",
+    )
+    forecast_alert_predispatch_h: float = Field(
+        2.0,
+        ge=0,
+        description="hours ahead watched in pre-dispatch, beyond the P5MIN run's hour (0: P5MIN "
+        "only)",
+    )
+    forecast_alert_max_age_s: float = Field(
+        600.0,
+        gt=0,
+        description="warnings judged longer ago than this (the run's time against the clock: "
+        "a consumer catching up) update state but send no SMS",
+    )
+    forecast_alerts_durable: str = Field(
+        "alerts-forecast", description="durable consumer name of the early warnings"
+    )
 
     @property
     def regions(self) -> list[str]:
         """Regions watched."""
         return split(self.alert_regions)
+
+    @property
+    def forecast_high(self) -> float:
+        """Forecast $/MWh of a high warning."""
+        return self.alert_high if self.forecast_alert_high is None else self.forecast_alert_high
+
+    @property
+    def forecast_extreme(self) -> float:
+        """Forecast $/MWh of an extreme warning."""
+        extreme = self.forecast_alert_extreme
+        return self.alert_extreme if extreme is None else extreme
 
     @property
     def feeds(self) -> dict[str, str]:
@@ -55,5 +97,6 @@ class AlertSettings(NotifySettings, ServiceSettings):
         }
 
     def stale_after(self, feed: str) -> float:
-        """Seconds of quiet after which a feed is stale."""
-        return self.stale_after_rooftop_s if feed == "rooftop" else self.stale_after_s
+        """Seconds of quiet after which a feed is stale (half-hourly feeds: rooftop PV and
+        pre-dispatch, the longer setting)."""
+        return self.stale_after_rooftop_s if half_hourly(feed) else self.stale_after_s

@@ -15,7 +15,15 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from nemstream_api import _latest, _routes_grid, _routes_market, _routes_units, _stream
+from nemstream_api import (
+    _latest,
+    _routes_emissions,
+    _routes_forecasts,
+    _routes_grid,
+    _routes_market,
+    _routes_units,
+    _stream,
+)
 from nemstream_api._history import History
 from nemstream_api._live import Hub
 from nemstream_api._params import Limits
@@ -99,7 +107,13 @@ def create_app(
     app.state.guard = guard
     app.state.history = history
     app.include_router(_latest.router(hub, history))
-    for routes in (_routes_market, _routes_grid, _routes_units):
+    for routes in (
+        _routes_market,
+        _routes_grid,
+        _routes_units,
+        _routes_forecasts,
+        _routes_emissions,
+    ):
         app.include_router(routes.router(history))
     app.include_router(_stream.router(hub, guard, settings))
     if extra is not None:

@@ -8,6 +8,7 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
+import polars as pl
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from nemstream_api._history import ERRORS, History
@@ -24,8 +25,39 @@ LATEST = {
     "interconnectors": ("nem.dispatch.interconnector.v1", ("interconnector5",), None),
     "rooftop": ("nem.rooftop.actual.v1", ("rooftop",), "regionid"),
     "generation": ("nem.scada.unit.v1", ("scada5",), None),
+    "p5min": ("nem.p5min.price.v1", ("p5min",), "regionid"),
+    "predispatch": ("nem.predispatch.price.v1", ("predispatch",), "regionid"),
 }
-"""Kind → (subject, store tables, the row field a region filter applies to)."""
+"""Kind → (subject, store tables, the row field a region filter applies to). For the forecasts
+(``p5min``, ``predispatch``) the newest interval is the newest *run*: every row is one interval
+it forecasts, with the run's time and its lead."""
+
+FORECAST_MINUTES = {"p5min": 5, "predispatch": 30}
+
+
+def _forecast_rows(event: Event, kind: str, regions: set[str]) -> list[dict[str, Any]]:
+    """A forecast run's rows, each on the interval it forecasts (pricing run only)."""
+    run = naive_nem(datetime.fromisoformat(str(event.body["interval"])))
+    minutes = FORECAST_MINUTES[kind]
+    rows = []
+    for row in event.body.get("rows", []):
+        if row.get("intervention", 0) != 0 or (regions and row.get("regionid") not in regions):
+            continue
+        end = naive_nem(datetime.fromisoformat(str(row["interval_datetime"])))
+        rest = {k: v for k, v in row.items() if k not in ("interval_datetime", "regionid")}
+        rows.append(
+            {
+                "interval_start": (end - timedelta(minutes=minutes)).strftime(ISO),
+                "interval_end": end.strftime(ISO),
+                "minutes": minutes,
+                "region": row.get("regionid"),
+                "source": kind,
+                "run": run.strftime(ISO),
+                "lead_minutes": int((end - run).total_seconds() // 60),
+                **rest,
+            }
+        )
+    return rows
 
 
 def _rows(event: Event, region_field: str | None, regions: set[str]) -> list[dict[str, Any]]:
@@ -85,11 +117,12 @@ def router(hub: Hub, history: History) -> APIRouter:
             if event is not None:
                 interval = naive_nem(datetime.fromisoformat(str(event.body["interval"])))
                 if stored is None or interval >= stored:
-                    return {
-                        "source": "bus",
-                        "sequence": event.sequence,
-                        "data": _rows(event, region_field, regions),
-                    }
+                    rows = (
+                        _forecast_rows(event, kind, regions)
+                        if kind in FORECAST_MINUTES
+                        else _rows(event, region_field, regions)
+                    )
+                    return {"source": "bus", "sequence": event.sequence, "data": rows}
             if stored is None:
                 raise HTTPException(404, f"no {kind} yet: nothing on the bus or in the store")
             return {
@@ -120,9 +153,17 @@ def _from_store(
         frame = store.interconnector_flows(start, interval).frame
     elif kind == "rooftop":
         frame = store.rooftop_by_region(start, interval, regions=picked)
+    elif kind in FORECAST_MINUTES:  # the newest run: every interval it forecasts
+        frame = store.latest_forecast(interval, hours=72, regions=picked, sources=(kind,))  # type: ignore[arg-type]
+        frame = frame.filter(frame["run"] == interval).with_columns(frame["run"].dt.strftime(ISO))
+        return _dicts(frame)
     else:
         frame = store.unit_generation(start, interval).frame
-    frame = frame.filter(frame["interval"] == interval)
+    return _dicts(frame.filter(frame["interval"] == interval))
+
+
+def _dicts(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Rows in the latest shape: the interval pair first, NaN as null."""
     out = []
     for row in frame.to_dicts():
         end = row.pop("interval")

@@ -45,6 +45,7 @@ KINDS = {
     "nem.rooftop.actual.v1": "rooftop",
     "nem.p5min.price.v1": "forecasts",
     "nem.predispatch.price.v1": "forecasts",
+    "nem.emissions.region.v1": "emissions",
 }
 """Subject → the kind clients filter on (30-minute aggregates are ``aggregates``)."""
 
@@ -59,6 +60,7 @@ STREAM_KINDS = (
     "scada",
     "rooftop",
     "forecasts",
+    "emissions",
 )
 
 

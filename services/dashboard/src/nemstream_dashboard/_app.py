@@ -14,6 +14,7 @@ from panel.theme import Fast
 
 from nemstream_dashboard._context import Context
 from nemstream_dashboard._controls import TABS, Controls
+from nemstream_dashboard._forecasts import Forecasts
 from nemstream_dashboard._generation import Generation
 from nemstream_dashboard._prices import Prices
 from nemstream_dashboard._rooftop import Rooftop
@@ -75,7 +76,14 @@ class Page:
     def __init__(self, context: Context) -> None:
         self.context = context
         self.controls = Controls()
-        self.kinds: tuple[type[View], ...] = (Today, Generation, Prices, Stations, Rooftop)
+        self.kinds: tuple[type[View], ...] = (
+            Today,
+            Generation,
+            Prices,
+            Stations,
+            Rooftop,
+            Forecasts,
+        )
         # a tab's view is built when the tab is first opened: a page costs the server and the
         # browser the one tab it shows, not five
         self.holders = [pn.Column(sizing_mode="stretch_width") for _ in self.kinds]

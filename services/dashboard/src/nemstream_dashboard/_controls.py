@@ -9,7 +9,7 @@ import param
 
 from nemstream_market import NEM_TZ, REGIONS
 
-TABS = ("today", "generation", "prices", "stations", "rooftop")
+TABS = ("today", "generation", "prices", "stations", "rooftop", "forecasts")
 SPANS = {
     "24h": timedelta(hours=24),
     "7d": timedelta(days=7),

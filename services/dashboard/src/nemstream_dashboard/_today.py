@@ -1,7 +1,8 @@
 """Today: the market now. A card per region (latest price coloured by level, change since the
 previous interval, its time, market status), the last five intervals with last-hour and 24-hour
-averages, 24 hours of prices, the generation stack with rooftop PV, renewable share against its
-records, interconnector flows against their limits, and how fresh the data is."""
+averages, 24 hours of prices over the forecast band (docs/forecasts.md), the generation stack
+with rooftop PV, renewable share against its records and emissions intensity beside it,
+interconnector flows against their limits, and how fresh the data is."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import panel as pn
 import polars as pl
 
 from nemstream_dashboard._charts import Lines, Stack, with_interchange
+from nemstream_dashboard._emissions import EmissionsCard
+from nemstream_dashboard._forecasts import ForecastBand
 from nemstream_dashboard._view import STYLE, View, gather
 from nemstream_market import REGIONS
 
@@ -91,7 +94,16 @@ class Today(View):
     """The Today tab."""
 
     title = "Today"
-    tables = ("prices5", "scada5", "rooftop", "interconnector5", "regionsum5")
+    tables = (
+        "prices5",
+        "scada5",
+        "rooftop",
+        "interconnector5",
+        "regionsum5",
+        "emissions5",
+        "p5min",
+        "predispatch",
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -111,6 +123,7 @@ class Today(View):
         self.price_chart = self.card(
             "Price by region, 24 hours", pn.pane.Bokeh(self.price_lines.figure)
         )
+        self.forecast = ForecastBand(self.price_lines)
         self.stack = Stack(
             "Generation by fuel, 24 hours "
             "(rooftop PV at 5 minutes; charging and exports below zero)"
@@ -118,6 +131,7 @@ class Today(View):
         self.stack_card = self.card("Generation by fuel", pn.pane.Bokeh(self.stack.figure))
         self.share = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[STYLE])
         self.share_card = self.card("Renewable share", self.share)
+        self.emissions = EmissionsCard(self)
         self.flows = pn.widgets.Tabulator(
             pl.DataFrame().to_pandas(),
             show_index=False,
@@ -129,7 +143,12 @@ class Today(View):
         self.panel[:] = [
             self.freshness,
             self.prices_card.panel,
-            pn.Row(self.recent_card.panel, self.share_card.panel, sizing_mode="stretch_width"),
+            pn.Row(
+                self.recent_card.panel,
+                self.share_card.panel,
+                self.emissions.card.panel,
+                sizing_mode="stretch_width",
+            ),
             self.price_chart.panel,
             self.stack_card.panel,
             self.flows_card.panel,
@@ -142,7 +161,7 @@ class Today(View):
         if latest is None:
             return {"latest": None}
         start = latest - timedelta(hours=24)
-        now, recent, prices, fuels, net, share, records, flows = await gather(
+        now, recent, prices, fuels, net, share, records, flows, emissions, forecast = await gather(
             lambda: query.price_now(latest),
             lambda: query.recent_prices(latest, count=5),
             lambda: query.prices(start, latest).frame,
@@ -151,6 +170,8 @@ class Today(View):
             lambda: query.renewable_share(start, latest, regions=regions),
             lambda: query.renewable_records(regions=regions, at=latest),
             lambda: query.interconnectors_now(latest),
+            lambda: EmissionsCard.load(query, latest),
+            lambda: ForecastBand.load(query, start, latest),
         )
         return {
             "latest": latest,
@@ -161,6 +182,8 @@ class Today(View):
             "share": share,
             "records": records,
             "flows": flows,
+            "emissions": emissions,
+            "forecast": forecast,
         }
 
     def draw(self, data: dict[str, Any]) -> None:
@@ -175,6 +198,7 @@ class Today(View):
         self._cards(data["now"])
         self._recent(data["recent"], data["now"])
         self._prices(data["prices"])
+        self.forecast.draw(data["forecast"], self.controls.region)
         fuels = data["fuels"]
         if self.stack_card.show(
             fuels.select("interval", "fuel", "mw"),
@@ -182,6 +206,7 @@ class Today(View):
         ):
             self.stack.update(fuels)
         self._share(data["share"], data["records"])
+        self.emissions.draw(data["emissions"])
         self._flows(data["flows"])
 
     def _freshness(self, now: pl.DataFrame) -> None:

@@ -107,13 +107,19 @@ def _messages(
         values: dict[str, Any] = {name: group.get_column(name)[0] for name in own}
         rows = group.select(fields).unique(maintain_order=True)
         out.repeated += group.height - rows.height
+        records = rows.to_dicts()
+        if any(isinstance(t, pl.Datetime) for t in rows.dtypes):  # forecast intervals
+            records = [
+                {k: nem_time(v) if isinstance(v, datetime) else v for k, v in r.items()}
+                for r in records
+            ]
         try:
             message = publication.model.model_validate(
                 {
                     "feed": feed,
                     "source_file": source,
                     "interval": nem_time(interval),
-                    "rows": rows.to_dicts(),
+                    "rows": records,
                     **values,
                 }
             )

@@ -17,6 +17,8 @@ from nemstream_contracts import (
     DISPATCH_INTERCONNECTOR,
     DISPATCH_PRICE,
     DISPATCH_REGIONSUM,
+    P5MIN_PRICE,
+    PREDISPATCH_PRICE,
     ROOFTOP_ACTUAL,
     SCADA_UNIT,
     SUBJECTS,
@@ -47,7 +49,8 @@ class Publication:
 
     @property
     def time(self) -> str:
-        """The view's interval column (settlementdate, interval_datetime)."""
+        """The view's interval column (settlementdate, interval_datetime; a forecast's run
+        time, run_datetime: one message per run)."""
         return self.view.key[0]
 
 
@@ -99,6 +102,14 @@ FEED_SPECS: dict[str, FeedSpec] = {
                     "ROOFTOP,ACTUAL", views.ROOFTOP_ACTUAL, ROOFTOP_ACTUAL, split_by=("type",)
                 ),
             ),
+        ),
+        FeedSpec(
+            "p5min",
+            (Publication("P5MIN,REGIONSOLUTION", views.P5MIN_REGIONSOLUTION, P5MIN_PRICE),),
+        ),
+        FeedSpec(
+            "predispatch",
+            (Publication("PREDISPATCH,REGION_PRICES", views.PREDISPATCH_PRICE, PREDISPATCH_PRICE),),
         ),
     )
 }

@@ -24,6 +24,7 @@ from nemstream_bus import Bus, one_shot
 from nemstream_fetcher._events import Event, read_events
 from nemstream_fetcher._feeds import feed_of_report
 from nemstream_mms import MmsError, iter_reports
+from nemstream_nemweb import CDEII, feed_of, try_parse_filename
 from nemstream_runtime import get_logger
 
 log = get_logger(__name__)
@@ -75,6 +76,16 @@ def replay_files(paths: list[Path]) -> list[Path]:
     return files
 
 
+def _may_hold_feed_tables(path: Path) -> bool:
+    """False for a NEMWeb name no fetcher feed reads (bids, the CO2EII list), so that a large
+    file is not parsed only to be skipped; unknown names and MMSDM monthly files are read."""
+    parsed = try_parse_filename(path.name)
+    if parsed is None or parsed.is_mmsdm:
+        return True
+    folder = feed_of(parsed)
+    return folder is not None and folder is not CDEII
+
+
 def events_of(paths: list[Path], result: ReplayResult | None = None) -> list[Event]:
     """Every event the files (folders expanded) give, in interval order (feed told by each
     report's tables); `result`, if given, counts files read, reports skipped and files that
@@ -84,6 +95,11 @@ def events_of(paths: list[Path], result: ReplayResult | None = None) -> list[Eve
     began = last = time.perf_counter()
     events: list[Event] = []
     for index, path in enumerate(files, start=1):
+        if not _may_hold_feed_tables(path):
+            result.skipped += 1
+            log.warning("replay_skipped_file", file=path.name, reason="its name is no feed's")
+            result.files = index
+            continue
         try:
             for report in iter_reports(path, strict=False):
                 feed = feed_of_report(report)

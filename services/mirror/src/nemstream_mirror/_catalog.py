@@ -2,13 +2,14 @@
 
 A file is placed by its name (see `nemstream_nemweb.nemweb_folder`). NEMWeb serves reports as
 zips, so a plain-CSV report (a ``.csv``/``.CSV`` name) is zipped in memory and served under its
-``.zip`` name; a plain CSV whose name says nothing (``sample_dispatchis.csv``) is named from its
-own content: the report type and id of its header row and the interval its rows carry. A file
-whose name ends in ``.zip`` is served byte for byte as it is on disk, whatever its bytes: an
-empty, truncated or corrupt zip is served as such, so that a bad download from NEMWeb can be
-simulated (nothing is sniffed from the content); MMSDM monthly files are served as they are,
-under their own names. Other files (registration lists, ``stations.json``) are served flat
-under ``/files/``. Anything else is skipped, and said.
+``.zip`` name (except the CO2EII generator lists: NEMWeb's CDEII folder serves them as plain
+``.CSV``, and so does the mirror); a plain CSV whose name says nothing (``sample_dispatchis.csv``)
+is named from its own content: the report type and id of its header row and the interval its
+rows carry. A file whose name ends in ``.zip`` is served byte for byte as it is on disk,
+whatever its bytes: an empty, truncated or corrupt zip is served as such, so that a bad download
+from NEMWeb can be simulated (nothing is sniffed from the content); MMSDM monthly files are
+served as they are, under their own names. Other files (registration lists, ``stations.json``)
+are served flat under ``/files/``. Anything else is skipped, and said.
 
 The folder is not only read at start: `Catalog.rescan` picks up files added to it since the
 last look and drops those deleted (a file rewritten in place is placed again). It is cheap: one
@@ -44,6 +45,8 @@ EXTRA_FOLDER = "/files/"
 """Where files that are not NEMWeb reports (registration lists, stations.json) are served."""
 
 _EXTRA_SUFFIXES = {".xls", ".xlsx", ".json"}
+_PLAIN_PREFIX = "CO2EII_"
+"""Reports NEMWeb serves as plain CSV, not zipped (the CDEII folder's generator lists)."""
 _INTERVAL_COLUMNS = ("SETTLEMENTDATE", "INTERVAL_DATETIME")
 
 
@@ -241,6 +244,8 @@ def _place(path: Path) -> MirrorFile | None:
         return None
     if suffix == ".zip" and not content.startswith(b"PK"):
         log.info("mirror_serving_bad_zip", file=path.name, size=len(content))
+    if suffix == ".csv" and parsed.kind.startswith(_PLAIN_PREFIX):  # plain on NEMWeb too
+        return MirrorFile(parsed.name, folder, content, path, modified, parsed)
     if parsed.is_mmsdm or suffix == ".zip":  # byte for byte, whatever the bytes
         name = parsed.name if parsed.is_mmsdm else parsed.zip_name
         return MirrorFile(name, folder, content, path, modified, parsed)

@@ -49,10 +49,13 @@ DUPLICATES_SQL = {name: _duplicates_sql(spec) for name, spec in TABLES.items()}
 
 
 def table_feed(table: str) -> str | None:
-    """The fetcher feed whose data fills a table (a 30-minute table: that of what it averages)."""
+    """The fetcher feed whose data fills a table (a 30-minute table: that of what it averages;
+    a computed one, such as emissions: that of what it is computed from)."""
     subject = SUBJECTS[TABLES[table].subject]
     if subject.feed is None and subject.mean is not None:
         subject = SUBJECTS[subject.mean.source]
+    elif subject.feed is None and subject.derived_from is not None:
+        subject = SUBJECTS[subject.derived_from]
     return subject.feed
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from nemstream_contracts import half_hourly
 from nemstream_control import ApiKeys
 from nemstream_runtime import ServiceSettings
 
@@ -16,6 +17,8 @@ DEFAULT_SERVICES = ",".join(
         "fetch:trading=http://127.0.0.1:9102/readyz",
         "fetch:scada=http://127.0.0.1:9103/readyz",
         "fetch:rooftop=http://127.0.0.1:9104/readyz",
+        "fetch:p5min=http://127.0.0.1:9105/readyz",
+        "fetch:predispatch=http://127.0.0.1:9106/readyz",
         "writer=http://127.0.0.1:9110/readyz",
         "aggregator=http://127.0.0.1:9111/readyz",
         "alerts=http://127.0.0.1:9120/readyz",
@@ -81,7 +84,9 @@ class StatusSettings(ServiceSettings):
     )
     status_red_after_s: float = Field(1800.0, gt=0, description="... and this old, red")
     status_amber_after_rooftop_s: float = Field(
-        2700.0, gt=0, description="rooftop PV (half-hourly) is amber after this"
+        2700.0,
+        gt=0,
+        description="half-hourly feeds (rooftop, pre-dispatch): amber after this",
     )
     status_red_after_rooftop_s: float = Field(5400.0, gt=0, description="... and red after this")
 
@@ -132,7 +137,7 @@ class StatusSettings(ServiceSettings):
 
     def thresholds(self, feed: str) -> tuple[float, float]:
         """Seconds after which a feed's newest interval is amber, and red."""
-        if feed == "rooftop":
+        if half_hourly(feed):  # rooftop PV, pre-dispatch
             return self.status_amber_after_rooftop_s, self.status_red_after_rooftop_s
         return self.status_amber_after_s, self.status_red_after_s
 

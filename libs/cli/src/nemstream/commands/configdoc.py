@@ -17,7 +17,10 @@ from nemstream_runtime._settings import ENV_PREFIX
 
 CLASSES: tuple[tuple[str, str], ...] = (
     ("nemstream_bus:BusSettings", "every service and one-shot command (NATS)"),
-    ("nemstream_nemweb:NemwebSettings", "fetchers, backfill, registry download (NEMWeb)"),
+    (
+        "nemstream_nemweb:NemwebSettings",
+        "fetchers, backfill, registry and emission factor downloads (NEMWeb)",
+    ),
     ("nemstream_fetcher.settings:FetcherSettings", "`nemstream fetch`"),
     ("nemstream_writer.settings:WriterSettings", "`nemstream write`"),
     ("nemstream_aggregator.settings:AggregatorSettings", "`nemstream aggregate`"),
