@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from nemstream_aggregator import Aggregator, AggregatorSettings, refresh_factors
+from nemstream_aggregator._factors import RETRY_S, FactorRefresher
 from nemstream_api import ApiSettings, Hub, create_app
 from nemstream_api._live import STREAM_KINDS, kind_of
 from nemstream_bus import Bus
@@ -32,7 +33,15 @@ from nemstream_registry import (
     write_emission_factors,
 )
 from nemstream_runtime import Health
-from nemstream_testing import SampleSet, names, publish_all, running, stream_messages, wait_until
+from nemstream_testing import (
+    SampleSet,
+    free_port,
+    names,
+    publish_all,
+    running,
+    stream_messages,
+    wait_until,
+)
 from nemstream_writer import Writer
 from tests.integration.store_support import events, writer_settings
 from tests.unit.test_emissions import _raw_factors, _raw_scada
@@ -213,3 +222,40 @@ async def test_the_refresher_rebuilds_from_the_newest_list_in_the_mirror(
                 assert served.content == samples.path(names.CO2EII_GENERATORS).read_bytes()
                 listing = await http.get(CDEII.path())
                 assert LIST_NAME in listing.text
+
+
+def _last_ok(refresher: FactorRefresher) -> float | None:
+    """When the refresher last looked successfully (read fresh each time)."""
+    return refresher.last_ok
+
+
+async def test_a_failed_look_is_tried_again_soon_a_good_one_only_a_period_later(
+    samples: SampleSet, tmp_path: Path
+) -> None:
+    folder = tmp_path / "nemweb"
+    folder.mkdir()
+    os.symlink(samples.path(names.CO2EII_GENERATORS), folder / LIST_NAME)
+    output = emission_factors_path(tmp_path / "data")
+
+    def nemweb(url: str) -> NemwebSettings:
+        return NemwebSettings(
+            nemweb_url=url, http_backoff=0.01, http_backoff_max=0.02, http_retries=0
+        )
+
+    nowhere = nemweb(f"http://127.0.0.1:{free_port()}")
+    async with NemwebClient(nowhere) as client:
+        refresher = FactorRefresher(client, output, every_s=6 * 3600)
+        assert refresher.period == RETRY_S  # a look every few minutes at most
+        await refresher()  # NEMWeb unreachable (e.g. still starting): no table, no success
+        assert _last_ok(refresher) is None and not output.exists()
+    async with (
+        running_mirror(folder) as mirror,
+        NemwebClient(nemweb(mirror.url)) as client,
+    ):
+        refresher.client = client
+        await refresher()  # the next run tries again and builds the table
+        assert _last_ok(refresher) is not None and output.exists()
+        stamp, looked = output.stat().st_mtime_ns, _last_ok(refresher)
+        (folder / LIST_NAME).unlink()  # would be "no list": not even looked at within the period
+        await refresher()
+        assert _last_ok(refresher) == looked and output.stat().st_mtime_ns == stamp

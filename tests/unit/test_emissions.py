@@ -23,7 +23,7 @@ from nemstream_registry import (
     read_emission_factors,
     write_emission_factors,
 )
-from nemstream_testing import SampleSet, names
+from nemstream_testing import SampleSet, metric, names
 
 
 def _raw_rows(path: Path, table: tuple[str, str]) -> list[dict[str, str]]:
@@ -137,6 +137,27 @@ def test_unfactored_units_go_to_their_registry_region(samples: SampleSet) -> Non
     assert rows[UNKNOWN_REGION].unfactored_units == 89 - 3
 
 
+def test_loads_without_a_factor_are_consumers_not_unfactored_generation(
+    samples: SampleSet,
+) -> None:
+    factors = factor_map(read_co2eii(samples.path(names.CO2EII_GENERATORS)))
+    scada = _raw_scada(samples)
+    assert "DALNTHL1" in scada and "DALNTHL1" not in factors  # Dalrymple's charging unit
+    regions = {"DALNTHL1": "SA1", "GRIFSF1": "NSW1"}
+    computed = compute(scada.items(), factors, regions, loads={"DALNTHL1"})
+    rows = {row.regionid: row for row in computed.rows}
+    assert (rows["SA1"].load_units, rows["SA1"].unfactored_units) == (1, 0)
+    assert "DALNTHL1" not in computed.unfactored
+    assert rows["NSW1"].unfactored_units == 1  # a generator with no factor is still counted
+    everything = compute(scada.items(), factors, regions)  # no registry: counted as unfactored
+    assert {r.regionid: r for r in everything.rows}["SA1"].unfactored_units == 1
+    # a load that has a factor (it is in the CO2EII list) is a generating unit there: kept
+    factored = next(iter(factors))
+    kept = compute([(factored, 10.0)], factors, {}, loads={factored})
+    assert all(r.load_units == 0 for r in kept.rows)
+    assert sum(r.factored_units for r in kept.rows) == 1
+
+
 def test_negative_mw_never_lowers_emissions_nor_adds_generation() -> None:
     factors = {"COAL": Factor(1.0, "NSW1"), "PUMP": Factor(0.0, "NSW1")}
     computed = compute([("COAL", 120.0), ("PUMP", -300.0), ("LOAD", -50.0)], factors, {})
@@ -152,7 +173,10 @@ def test_negative_mw_never_lowers_emissions_nor_adds_generation() -> None:
 
 
 def test_no_factor_table_means_no_emissions_message(samples: SampleSet, tmp_path: Path) -> None:
+    name = "nemstream_aggregator_emissions_skipped_total"
+    before = metric(name, reason="no_factors")
     assert Emissions(tmp_path).message(_scada_message(samples)) is None
+    assert metric(name, reason="no_factors") == before + 1  # counted, never made up as zeros
 
 
 def test_with_no_table_yet_a_list_among_the_samples_seeds_it(

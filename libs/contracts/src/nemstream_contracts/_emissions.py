@@ -41,6 +41,13 @@ class EmissionsRow(_Row):
     factored_units: int = Field(ge=0, description="units in the interval with a factor")
     unfactored_units: int = Field(ge=0, description="units in the interval with no factor")
     unfactored_mwh: Finite = measure("MWh", "positive energy of the units with no factor")
+    load_units: int = Field(
+        0,
+        ge=0,
+        description="units with no factor that the unit registry lists as loads (pumps, battery "
+        "charging units, auxiliary loads): consumers, not generators, so neither counted as "
+        "unfactored generation nor in any sum",
+    )
 
 
 class EmissionsRegion(Message):

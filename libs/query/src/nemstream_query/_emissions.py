@@ -73,10 +73,12 @@ UNFACTORED = (  # constant fragments; every value a bound parameter
     "coalesce(u.fuel, 'unknown') AS fuel, s.intervals, s.mwh "
     "FROM s LEFT JOIN units AS u ON u.duid = s.duid "
     "WHERE NOT list_contains($factored::VARCHAR[], s.duid) "
+    "AND coalesce(u.dispatch_type, '') <> 'load' "  # pumps, charging units: consumers
     "AND (len($regions::VARCHAR[]) = 0 OR list_contains($regions::VARCHAR[], u.region)) "
     "ORDER BY s.mwh DESC, s.duid"
 )
-"""Units with SCADA in the range and no emission factor: their intervals and positive MWh."""
+"""Units with SCADA in the range and no emission factor, but not those the registry lists as
+loads (consumers, never generation): their intervals and positive MWh."""
 
 UNFACTORED_SCHEMA = {
     "duid": pl.String(),

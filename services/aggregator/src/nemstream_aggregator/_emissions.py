@@ -15,7 +15,7 @@ whenever their modification time changes, so a new list applies from the next in
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,10 +57,12 @@ def compute(
     scada: Iterable[tuple[str, float]],
     factors: Mapping[str, Factor],
     regions: Mapping[str, str | None],
+    loads: Collection[str] = frozenset(),
 ) -> Computed:
-    """Emissions per region of one interval's (DUID, MW) values."""
+    """Emissions per region of one interval's (DUID, MW) values; `loads` are the DUIDs the
+    unit registry lists as loads: one with no factor is a consumer, counted apart."""
     sums: dict[str, list[float]] = {}  # region -> emissions, generation, unfactored MWh
-    counts: dict[str, list[int]] = {}  # region -> factored, unfactored units
+    counts: dict[str, list[int]] = {}  # region -> factored, unfactored, load units
     unfactored: set[str] = set()
     for duid, mw in scada:
         energy = max(mw, 0.0) * HOURS
@@ -69,10 +71,14 @@ def compute(
             region = known.region if known.region in REGIONS else regions.get(duid)
         else:
             region = regions.get(duid)
-            unfactored.add(duid)
         place = region if region in REGIONS else UNKNOWN_REGION
         total = sums.setdefault(place, [0.0, 0.0, 0.0])
-        count = counts.setdefault(place, [0, 0])
+        count = counts.setdefault(place, [0, 0, 0])
+        if known is None and duid in loads:  # a pump or a battery's charging unit
+            count[2] += 1
+            continue
+        if known is None:
+            unfactored.add(duid)
         if known is not None:
             total[0] += energy * known.factor
             total[1] += energy
@@ -85,7 +91,7 @@ def compute(
         if place == UNKNOWN_REGION and place not in counts:
             continue
         emissions, generation, loose = sums.get(place, [0.0, 0.0, 0.0])
-        factored, unknown = counts.get(place, [0, 0])
+        factored, unknown, consumers = counts.get(place, [0, 0, 0])
         rows.append(
             EmissionsRow(
                 regionid=place,
@@ -95,6 +101,7 @@ def compute(
                 factored_units=factored,
                 unfactored_units=unknown,
                 unfactored_mwh=loose,
+                load_units=consumers,
             )
         )
     return Computed(rows, unfactored)
@@ -112,6 +119,13 @@ def factor_map(frame: pl.DataFrame) -> dict[str, Factor]:
 def region_map(units: pl.DataFrame) -> dict[str, str | None]:
     """DUID -> region from the unit registry."""
     return dict(units.select("duid", "region").iter_rows())
+
+
+def load_set(units: pl.DataFrame) -> frozenset[str]:
+    """DUIDs the unit registry lists as loads (dispatch type ``load``)."""
+    if "dispatch_type" not in units.columns:
+        return frozenset()
+    return frozenset(units.filter(pl.col("dispatch_type") == "load")["duid"].to_list())
 
 
 def message_id(message: EmissionsRegion) -> str:
@@ -154,6 +168,7 @@ class Emissions:
         self.units_file = _Watched(data_dir / "registry" / "units.parquet")
         self.factors: dict[str, Factor] = {}
         self.regions: dict[str, str | None] = {}
+        self.loads: frozenset[str] = frozenset()
         self.source = ""
 
     def _reload(self) -> None:
@@ -165,6 +180,7 @@ class Emissions:
         units, changed = self.units_file.current()
         if changed:
             self.regions = region_map(units) if units is not None else {}
+            self.loads = load_set(units) if units is not None else frozenset()
 
     def message(self, scada: UnitScada) -> tuple[EmissionsRegion, set[str]] | None:
         """The interval's emissions and its unfactored DUIDs; None without a factor table."""
@@ -173,7 +189,9 @@ class Emissions:
             SKIPPED.labels("no_factors").inc()
             return None
         rows, _ = scada.unique_rows()
-        computed = compute(((r.duid, r.scadavalue) for r in rows), self.factors, self.regions)
+        computed = compute(
+            ((r.duid, r.scadavalue) for r in rows), self.factors, self.regions, self.loads
+        )
         message = EmissionsRegion(
             feed="aggregator",
             source_file=scada.source_file,

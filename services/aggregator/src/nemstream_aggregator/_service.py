@@ -7,7 +7,7 @@ from pathlib import Path
 
 from nemstream_aggregator._aggregator import Aggregator
 from nemstream_aggregator._archive import publish_archive
-from nemstream_aggregator._factors import refresh_factors, seed_from_samples
+from nemstream_aggregator._factors import FactorRefresher, seed_from_samples
 from nemstream_aggregator.settings import AggregatorSettings
 from nemstream_bus import BusSettings, one_shot, running_service
 from nemstream_nemweb import NemwebClient, NemwebSettings
@@ -33,11 +33,10 @@ async def run_aggregator(
             await aggregator.run()
             return
         async with NemwebClient(NemwebSettings()) as client:
-
-            async def refresh() -> None:
-                await refresh_factors(client, output)
-
-            async with periodic(every, refresh, "aggregator:emission-factors", first_after=0):
+            refresh = FactorRefresher(client, output, every)
+            async with periodic(
+                refresh.period, refresh, "aggregator:emission-factors", first_after=0
+            ):
                 await aggregator.run()
 
 
