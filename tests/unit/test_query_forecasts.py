@@ -344,3 +344,25 @@ def test_whole_months_are_kept_and_add_up(query: Query, samples: SampleSet) -> N
         for run, interval, region, rrp in raw_p5min(samples)
     ]
     _compare(first, _expected_accuracy(pairs))
+
+
+def test_the_start_up_warm_up_keeps_the_last_whole_months(
+    query: Query, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the newest run is of May 2019: the three whole months before it, both sources
+    assert query.warm_forecast_accuracy(months=3) == 3
+    memo = query._months()
+    assert len(memo._kept) == 6
+    cold = forecast_accuracy(query.engine, datetime(2019, 2, 1), datetime(2019, 6, 1))
+    reads: list[str] = []
+    read = query.engine.frame
+
+    def counted(sql: str, params: dict[str, object]) -> pl.DataFrame:
+        reads.append(sql)
+        return read(sql, params)
+
+    monkeypatch.setattr(query.engine, "frame", counted)
+    warm = forecast_accuracy(query.engine, datetime(2019, 2, 1), datetime(2019, 5, 1), memo=memo)
+    assert reads == [] and warm.is_empty()  # February to April: from the memo, no read
+    year = forecast_accuracy(query.engine, datetime(2019, 2, 1), datetime(2019, 6, 1), memo=memo)
+    assert len(reads) == 1 and year.equals(cold)  # only May is read, the answer the same

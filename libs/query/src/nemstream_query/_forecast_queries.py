@@ -36,6 +36,22 @@ class ForecastQueries:
             memo = self._accuracy_months = MonthMemo(size=512)
         return memo
 
+    def warm_forecast_accuracy(self, months: int = 12) -> int:
+        """Read the error sums of the last `months` whole months before the newest run's, both
+        sources and every region, into the month memo (in the background at a service's start),
+        so the first year of accuracy asked after a start is not a cold read; returns the
+        months read."""
+        newest = self.newest_forecast_run()
+        if newest is None or months <= 0:
+            return 0
+        end = datetime(newest.year, newest.month, 1)
+        start = _months_before(end, months)
+        for source in SOURCES:
+            _forecasts.forecast_accuracy(
+                self.engine, start, end, source=source, memo=self._months()
+            )
+        return months
+
     def newest_forecast_run(self, sources: Sequence[Source] = SOURCES) -> datetime | None:
         """The newest run stored of any of `sources`: what "the latest forecast" means."""
         return _forecasts.newest_run(self.engine, sources)
@@ -113,3 +129,9 @@ class ForecastQueries:
                 self.engine, start, end, source=source, regions=regions, memo=self._months()
             ),
         )
+
+
+def _months_before(first: datetime, months: int) -> datetime:
+    """The first of the month `months` calendar months before `first` (a first of a month)."""
+    index = first.year * 12 + first.month - 1 - months
+    return datetime(index // 12, index % 12 + 1, 1)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import threading
+import time
 from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI
@@ -38,6 +40,7 @@ async def running_api(
     async with running_service("api", quiet, bus_settings=bus_settings, stop=stop) as service:
         await service.bus.ensure_streams()
         store = Query(QuerySettings(data_dir=settings.data_dir))
+        threading.Thread(target=_warm, args=(store,), name="api-warm", daemon=True).start()
         hub = Hub(
             service.bus, buffer=settings.api_stream_buffer, stall_s=settings.api_client_stall_s
         )
@@ -70,6 +73,18 @@ async def running_api(
                 await hub.stop()
         finally:
             store.close()
+
+
+def _warm(store: Query) -> None:
+    """Read a year of forecast error sums into the query layer's month memo, in the background,
+    so the first year-long `/v1/forecasts/accuracy` after a start is not a cold read."""
+    began = time.perf_counter()
+    try:
+        months = store.warm_forecast_accuracy()
+    except Exception as exc:  # noqa: BLE001 - a request will query again and say what failed
+        log.warning("api_warm_failed", error=repr(exc))
+        return
+    log.info("api_warmed", months=months, seconds=round(time.perf_counter() - began, 2))
 
 
 def _tune_collector() -> None:

@@ -41,12 +41,13 @@ class Context:
         return context
 
     def warm(self) -> None:
-        """Search the store's history for the renewable records once, in the background, so
-        the first visitor does not wait for it (months are remembered; later only the current
-        month is searched again)."""
+        """Search the store's history for the renewable records, and read a year of forecast
+        error sums, once, in the background, so the first visitor does not wait for them
+        (months are remembered; later only the current month is read again)."""
         began = time.perf_counter()
         try:
             self.query.renewable_records()
+            self.query.warm_forecast_accuracy()  # the Forecasts tab's year view
         except Exception as exc:  # noqa: BLE001 - a page will query again and say what failed
             log.warning("dashboard_warm_failed", error=repr(exc))
             return
