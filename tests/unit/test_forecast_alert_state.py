@@ -214,3 +214,30 @@ def test_settings_default_to_the_price_thresholds(monkeypatch: pytest.MonkeyPatc
     assert settings.forecast_alerts
     assert (settings.forecast_high, settings.forecast_extreme) == (800, 9000)
     assert settings.forecast_alert_predispatch_h == 0
+
+
+def test_a_forecast_hovering_at_the_threshold_flaps_unless_easing_has_a_lower_level() -> None:
+    hovering: list[dict[int, float]] = [{6: 1050}, {6: 990}, {6: 1020}, {6: 980}, {6: 1010}]
+    flapping = Region()
+    texts = [flapping.p5min(step, prices) for step, prices in enumerate(hovering)]
+    assert texts == [["high"], ["eased"], ["high"], ["eased"], ["high"]]  # the rule
+    damped = Region(ForecastLimits(1000, 10000, 300, predispatch_h=2, ease_below=800))
+    texts = [damped.p5min(step, prices) for step, prices in enumerate(hovering)]
+    assert texts == [["high"], [], [], [], []]  # one warning while it hovers above $800
+    assert damped.p5min(5, {6: 700}) == ["eased"]  # below $800: eased, naming what still stood
+    assert forecast_text("SA1", damped.log[-1]) == (
+        "✅ SA1 forecast eased: $1,010 at 18:30 no longer forecast"
+    )
+    assert damped.p5min(6, {8: 1200}) == ["high"]  # a new episode texts again
+    held = Region(ForecastLimits(1000, 10000, 300, predispatch_h=2, ease_below=800))
+    held.p5min(0, {3: 1500})
+    assert held.p5min(1, {3: 900}) == []  # held
+    assert held.price(3, 850.0) == ["passed"]  # time reached it, the price below the level
+
+
+def test_easing_below_must_be_under_the_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEMSTREAM_FORECAST_ALERT_EASE_BELOW", "800")
+    assert AlertSettings().forecast_alert_ease_below == 800
+    monkeypatch.setenv("NEMSTREAM_FORECAST_ALERT_EASE_BELOW", "1000")
+    with pytest.raises(ValueError, match="must be below the forecast high threshold"):
+        AlertSettings()

@@ -99,6 +99,7 @@ class ForecastAlerts:
             extreme=settings.forecast_extreme,
             recover=min(settings.alert_recover, settings.forecast_high),
             predispatch_h=settings.forecast_alert_predispatch_h,
+            ease_below=settings.forecast_alert_ease_below,
         )
         self.kv: KeyValue | None = None
         self.loop = ConsumeLoop(

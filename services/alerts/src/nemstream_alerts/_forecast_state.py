@@ -17,9 +17,10 @@ Per region the warning level is ``none``, ``high`` or ``extreme``. After every i
 2. *high* / *extreme* (SMS): no warning is up and the outlook has news; it names the first
    interval at the highest level forecast. A new episode.
 3. *extreme* (SMS): a high warning is up and the outlook now has an extreme price.
-4. a warning is up and the outlook has no news any more: *eased* (SMS) when the forecast that
-   was standing still had news after now (a newer run withdrew it before it came), otherwise
-   *passed* (silent: time reached every interval it named).
+4. a warning is up and the outlook has no news any more (with ``ease_below`` set: no forecast
+   at or above it any more, so a forecast hovering at the threshold does not flap): *eased*
+   (SMS) when the forecast that was standing still had news after now (a newer run withdrew it
+   before it came), otherwise *passed* (silent: time reached every interval it named).
 
 Otherwise nothing is sent: later runs forecasting the same episode, a forecast falling from
 extreme to high (a warning is lowered only by easing), a moving forecast interval.
@@ -51,6 +52,10 @@ class ForecastLimits:
     extreme: float = 10000.0
     recover: float = 300.0
     predispatch_h: float = 2.0
+    ease_below: float | None = None
+    """A warning that is up stays up while a run still forecasts at least this (below `high`):
+    a forecast hovering at the threshold then warns once, not warn, ease, warn. None: eased as
+    soon as no run forecasts the warning's level (the issue's rule)."""
 
     def threshold(self, level: str) -> float:
         """The $/MWh of a level (``high`` or ``extreme``)."""
@@ -59,6 +64,14 @@ class ForecastLimits:
     def floor(self, price: State) -> float | None:
         """The lowest forecast price that is news while the dispatch price is at `price`."""
         return {"normal": self.high, "high": self.extreme, "extreme": None}[price]
+
+    def hold(self, price: State) -> float | None:
+        """The lowest forecast price that keeps an up warning up (`ease_below`, else the news
+        floor) while the dispatch price is at `price`."""
+        floor = self.floor(price)
+        if floor is None or self.ease_below is None:
+            return floor
+        return min(floor, self.ease_below)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +168,12 @@ class ForecastState:
 
 
 def _kept(rows: list[tuple[datetime, float]], limits: ForecastLimits) -> Rows:
-    """The rows that can ever matter (at or above the high threshold), in interval order."""
-    return tuple(sorted((t, r) for t, r in rows if r >= min(limits.high, limits.extreme)))
+    """The rows that can ever matter (at or above the high threshold, or the easing level),
+    in interval order."""
+    least = min(
+        limits.high, limits.extreme, *(() if limits.ease_below is None else (limits.ease_below,))
+    )
+    return tuple(sorted((t, r) for t, r in rows if r >= least))
 
 
 def with_p5min(
@@ -247,8 +264,9 @@ def advance(
             threshold = limits.threshold(forecast)
             out.append(Transition(forecast, "none", first, threshold, now, episode))
             state = replace(state, level=forecast, episode=episode)
-    elif forecast == "none":
-        standing = outlook(before, now, floor, limits)  # what the withdrawn forecast still said
+    elif forecast == "none" and not outlook(state, now, limits.hold(state.price), limits):
+        hold = limits.hold(state.price)
+        standing = outlook(before, now, hold, limits)  # what the withdrawn forecast still said
         event: ForecastEvent = "eased" if standing else "passed"
         point = standing[0] if standing else None
         threshold = limits.threshold(state.level)

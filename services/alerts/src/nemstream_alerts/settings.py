@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from nemstream_contracts import SUBJECTS, feed_subjects, half_hourly
 from nemstream_market import REGIONS
@@ -60,6 +60,13 @@ class AlertSettings(NotifySettings, ServiceSettings):
         description="hours ahead watched in pre-dispatch, beyond the P5MIN run's hour (0: P5MIN "
         "only)",
     )
+    forecast_alert_ease_below: float | None = Field(
+        None,
+        description="a warning stays up while a run still forecasts at least this many $/MWh "
+        "(below the forecast high threshold), so a forecast hovering at the threshold warns once "
+        "instead of warning, easing and warning again (default: eased as soon as no run "
+        "forecasts the threshold)",
+    )
     forecast_alert_max_age_s: float = Field(
         600.0,
         gt=0,
@@ -69,6 +76,16 @@ class AlertSettings(NotifySettings, ServiceSettings):
     forecast_alerts_durable: str = Field(
         "alerts-forecast", description="durable consumer name of the early warnings"
     )
+
+    @model_validator(mode="after")
+    def _ease_below_the_threshold(self) -> AlertSettings:
+        ease = self.forecast_alert_ease_below
+        if ease is not None and ease >= self.forecast_high:
+            raise ValueError(
+                f"NEMSTREAM_FORECAST_ALERT_EASE_BELOW ({ease}) must be below the forecast high "
+                f"threshold ({self.forecast_high})"
+            )
+        return self
 
     @property
     def regions(self) -> list[str]:
