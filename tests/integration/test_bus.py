@@ -59,6 +59,19 @@ async def test_publish_is_deduplicated_by_message_id(bus: Bus) -> None:
     assert await _count(bus, "NEM") == 2
 
 
+async def test_a_publish_no_stream_answers_is_retried_until_one_does(bus: Bus) -> None:
+    # what a publish meets while a clustered stream's leader moves: "no responders" (nats-py's
+    # NoStreamResponseError); a one-shot command must ride it out, not give up at once
+    await bus.js.delete_stream("NEM")
+    bus.publish_retry_s = 10.0
+    publishing = asyncio.create_task(bus.publish("nem.test.v1", b"{}", msg_id="late"))
+    await asyncio.sleep(0.6)
+    assert not publishing.done()  # still retrying
+    await bus.ensure_streams()  # the stream answers again
+    assert await asyncio.wait_for(publishing, 10) is True
+    assert await _count(bus, "NEM") == 1
+
+
 async def test_consume_loop_acks_retries_and_dead_letters(bus: Bus) -> None:
     seen: list[bytes] = []
     attempts: dict[bytes, int] = {}

@@ -27,7 +27,12 @@ from nats.js.api import (
     StorageType,
     StreamConfig,
 )
-from nats.js.errors import BucketNotFoundError, NotFoundError, ServiceUnavailableError
+from nats.js.errors import (
+    BucketNotFoundError,
+    NoStreamResponseError,
+    NotFoundError,
+    ServiceUnavailableError,
+)
 from nats.js.kv import KeyValue
 from prometheus_client import Counter, Gauge
 from pydantic import BaseModel, Field, SecretStr
@@ -51,6 +56,7 @@ DECLARE_RETRY_S = 30.0
 _RETRYABLE = (
     NatsTimeoutError,
     NoRespondersError,
+    NoStreamResponseError,  # a publish answered "no responders": the stream's leader is moving
     ConnectionReconnectingError,
     ServiceUnavailableError,
     TimeoutError,
