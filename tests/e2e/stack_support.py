@@ -251,12 +251,12 @@ def dashboard(data: Path, logs: Path, **env: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def loaded_stack(samples: SampleSet, root: Path) -> Iterator[Stack]:
-    """nats-server, writer and aggregator with the real samples replayed into the store."""
+def loaded_stack(samples: SampleSet, root: Path, files: list[str] = STORE_FILES) -> Iterator[Stack]:
+    """nats-server, writer and aggregator with real samples (`files`) replayed into the store."""
     running = Stack(root)
     running.start()
     try:
-        running.load(samples)
+        running.load(samples, files)
         yield running
     finally:
         running.stop()

@@ -15,7 +15,7 @@ from playwright.sync_api import Page
 
 from nemstream_query import Query, QuerySettings
 from nemstream_testing import SampleSet, names
-from tests.e2e.stack_support import Stack, dashboard
+from tests.e2e.stack_support import Stack, dashboard, loaded_stack
 from tests.e2e.test_dashboard import (  # noqa: F401 - fixtures
     browser,
     download_csv,
@@ -44,13 +44,9 @@ it shows."""
 @pytest.fixture(scope="module")
 def stack(samples: SampleSet, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """nats-server, writer and aggregator with the real forecasts and their day replayed."""
-    running = Stack(tmp_path_factory.mktemp("forecast-dashboard"))
-    running.start()
-    try:
-        running.load(samples, [names.HISTORY_DAY, names.P5MIN_RUNS])
+    files = [names.HISTORY_DAY, names.P5MIN_RUNS]
+    with loaded_stack(samples, tmp_path_factory.mktemp("forecast-dashboard"), files) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")

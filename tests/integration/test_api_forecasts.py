@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 
 from nemstream_testing import SampleSet, names
-from tests.e2e.stack_support import Stack
+from tests.e2e.stack_support import Stack, loaded_stack
 from tests.integration.api_support import api_process, read_sse
 from tests.unit.test_query_forecasts import (
     _expected_accuracy,
@@ -36,13 +36,9 @@ UNLIMITED = {"NEMSTREAM_API_RATE_LIMIT": "1000000/minute"}
 @pytest.fixture(scope="module")
 def stack(samples: SampleSet, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """nats-server, writer and aggregator with the real forecasts and day replayed."""
-    running = Stack(tmp_path_factory.mktemp("forecast-stack"))
-    running.start()
-    try:
-        running.load(samples, [names.P5MIN_RUNS, names.HISTORY_DAY])
+    files = [names.P5MIN_RUNS, names.HISTORY_DAY]
+    with loaded_stack(samples, tmp_path_factory.mktemp("forecast-stack"), files) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,7 @@ implementation (plain Python over the CSV rows of the zips) in `test_replay_of_t
 
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -45,6 +42,8 @@ from nemstream_testing import (
     wait_until,
 )
 from nemstream_testing.metrics import metric
+from nemstream_testing.raw import aemo_time as raw_time
+from nemstream_testing.raw import mms_records
 from nemstream_testing.twilio import FakeTwilio, running_fake_twilio
 from tests.integration.test_alerts import ACK_WAIT_S, FROM, TO, Services, sent, settings_for
 
@@ -293,23 +292,9 @@ async def test_killed_while_twilio_answers_sends_every_text_once(
 # --- the independent reference implementation ---------------------------------------------------
 
 
-def csv_tables(path: Path, wanted: set[str]) -> Iterator[tuple[str, dict[str, str]]]:
-    """(table, row by column name) of every D row of the `wanted` tables in a zipped report."""
-    with zipfile.ZipFile(path) as archive:
-        for member in archive.namelist():
-            with archive.open(member) as raw:
-                headers: dict[str, list[str]] = {}
-                for row in csv.reader(io.TextIOWrapper(raw, "ascii", newline="")):
-                    table = f"{row[1]},{row[2]}" if len(row) > 2 else ""
-                    if row[0] == "I":
-                        headers[table] = row
-                    elif row[0] == "D" and table in wanted:
-                        yield table, dict(zip(headers[table], row, strict=False))
-
-
 def aemo_time(text: str) -> datetime:
-    """An AEMO timestamp (``2019/05/16 00:35:00``, NEM time)."""
-    return datetime.strptime(text.strip('"'), "%Y/%m/%d %H:%M:%S").replace(tzinfo=NEM_TZ)
+    """An AEMO timestamp (``2019/05/16 00:35:00``), NEM time."""
+    return raw_time(text).replace(tzinfo=NEM_TZ)
 
 
 @dataclass
@@ -327,7 +312,7 @@ def raw_inputs(root: Path, *, predispatch: bool) -> list[Input]:
     for path in sorted((root / names.HISTORY_DAY).glob("*.zip")):
         prices: dict[str, list[tuple[datetime, float]]] = {}
         when = None
-        for _, row in csv_tables(path, {"DISPATCH,PRICE"}):
+        for _, row in mms_records(path, {"DISPATCH,PRICE"}):
             if row["INTERVENTION"] == "0":
                 when = aemo_time(row["SETTLEMENTDATE"])
                 prices[row["REGIONID"]] = [(when, float(row["RRP"]))]
@@ -335,7 +320,7 @@ def raw_inputs(root: Path, *, predispatch: bool) -> list[Input]:
         found.append(Input(when, 0, prices))
     for path in sorted((root / names.P5MIN_RUNS).glob("PUBLIC_P5MIN_*.zip")):
         prices = {}
-        for _, row in csv_tables(path, {"P5MIN,REGIONSOLUTION"}):
+        for _, row in mms_records(path, {"P5MIN,REGIONSOLUTION"}):
             if row["INTERVENTION"] == "0":
                 when = aemo_time(row["RUN_DATETIME"])
                 point = (aemo_time(row["INTERVAL_DATETIME"]), float(row["RRP"]))
@@ -346,7 +331,7 @@ def raw_inputs(root: Path, *, predispatch: bool) -> list[Input]:
         if not predispatch:
             continue
         prices = {}
-        for _, row in csv_tables(path, {"PREDISPATCH,REGION_PRICES"}):
+        for _, row in mms_records(path, {"PREDISPATCH,REGION_PRICES"}):
             if row["INTERVENTION"] == "0":
                 seq = row["PREDISPATCHSEQNO"]  # trading day (starting 04:00) and period
                 trading_day = datetime.strptime(seq[:8], "%Y%m%d").replace(tzinfo=NEM_TZ)

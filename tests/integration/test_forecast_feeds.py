@@ -20,14 +20,19 @@ from tests.integration.fetch_support import nemweb, settings
 from tests.integration.store_support import duplicated_keys, rows, writer_settings
 
 
+def _nemweb_folder(samples: SampleSet, tmp_path: Path) -> Path:
+    """A folder for the mirror holding the real forecast runs (linked, not copied)."""
+    folder = tmp_path / "nemweb"
+    folder.mkdir()
+    for path in samples.folder(names.P5MIN_RUNS).iterdir():
+        (folder / path.name).symlink_to(path)
+    return folder
+
+
 async def test_forecast_runs_backfill_store_once_and_replay_adds_nothing(
     samples: SampleSet, bus: Bus, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "nemweb"
-    folder.mkdir()
-    runs = sorted(samples.folder(names.P5MIN_RUNS).iterdir())
-    for path in runs:
-        (folder / path.name).symlink_to(path)
+    folder = _nemweb_folder(samples, tmp_path)
     async with (
         running(Writer(writer_settings(tmp_path), bus)) as writer,
         running_mirror(folder) as mirror,
@@ -66,11 +71,8 @@ async def test_forecast_runs_backfill_store_once_and_replay_adds_nothing(
 async def test_live_fetchers_publish_each_released_run_once(
     samples: SampleSet, bus: Bus, tmp_path: Path
 ) -> None:
-    folder = tmp_path / "nemweb"
-    folder.mkdir()
-    runs = sorted(samples.folder(names.P5MIN_RUNS).iterdir())
-    for path in runs:
-        (folder / path.name).symlink_to(path)
+    folder = _nemweb_folder(samples, tmp_path)
+    runs = sorted(folder.iterdir())
     async with (
         running_mirror(folder, release_every=60, auto_release=False) as mirror,
         httpx.AsyncClient(base_url=mirror.url, headers={"User-Agent": "t"}) as http,

@@ -5,7 +5,6 @@ negative MW never lowers emissions; the factor table is the mean of a DUID's gen
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from pathlib import Path
 
@@ -24,33 +23,21 @@ from nemstream_registry import (
     write_emission_factors,
 )
 from nemstream_testing import SampleSet, metric, names
-
-
-def _raw_rows(path: Path, table: tuple[str, str]) -> list[dict[str, str]]:
-    """The D rows of one table of an MMS CSV, keyed by the I row's column names."""
-    header: list[str] = []
-    rows = []
-    with path.open(newline="", encoding="utf-8") as handle:
-        for record in csv.reader(handle):
-            if record[:3] == ["I", *table]:
-                header = record[4:]
-            elif record[:3] == ["D", *table]:
-                rows.append(dict(zip(header, record[4:], strict=True)))
-    return rows
+from nemstream_testing.raw import mms_rows
 
 
 def _raw_factors(samples: SampleSet) -> dict[str, tuple[float, str]]:
     """DUID -> (mean of its sets' factors, region), from the raw list."""
     sets: dict[str, list[float]] = defaultdict(list)
     regions: dict[str, str] = {}
-    for row in _raw_rows(samples.path(names.CO2EII_GENERATORS), ("CO2EII", "PUBLISHING")):
+    for row in mms_rows(samples.path(names.CO2EII_GENERATORS), "CO2EII,PUBLISHING"):
         sets[row["DUID"]].append(float(row["CO2E_EMISSIONS_FACTOR"]))
         regions[row["DUID"]] = row["REGIONID"]
     return {duid: (sum(v) / len(v), regions[duid]) for duid, v in sets.items()}
 
 
 def _raw_scada(samples: SampleSet) -> dict[str, float]:
-    rows = _raw_rows(samples.path(names.SCADA_2019), ("DISPATCH", "UNIT_SCADA"))
+    rows = mms_rows(samples.path(names.SCADA_2019), "DISPATCH,UNIT_SCADA")
     return {row["DUID"]: float(row["SCADAVALUE"]) for row in rows}
 
 

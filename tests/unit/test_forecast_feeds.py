@@ -5,8 +5,6 @@ here with the csv module."""
 
 from __future__ import annotations
 
-import csv
-import io
 import zipfile
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,25 +20,7 @@ from nemstream_mms import MmsError, iter_reports, read_report
 from nemstream_store import TABLES
 from nemstream_store._tables import message_frame
 from nemstream_testing import SampleSet, names
-
-
-def _raw_rows(path: Path, table: str, subtype: str) -> list[dict[str, str]]:
-    """D rows of one table from the zip's CSV, by the I row's column names (no nemstream code)."""
-    with zipfile.ZipFile(path) as archive:
-        (member,) = archive.namelist()
-        text = archive.read(member).decode()
-    header: list[str] = []
-    out = []
-    for row in csv.reader(io.StringIO(text)):
-        if row[:3] == ["I", table, subtype]:
-            header = row[4:]
-        elif row[:3] == ["D", table, subtype]:
-            out.append(dict(zip(header, row[4:], strict=True)))
-    return out
-
-
-def _when(text: str) -> datetime:
-    return datetime.strptime(text, "%Y/%m/%d %H:%M:%S")
+from nemstream_testing.raw import aemo_time, mms_rows
 
 
 def _runs(samples: SampleSet) -> list[Path]:
@@ -57,8 +37,8 @@ def test_each_p5min_run_is_one_message_with_every_row_of_its_file(samples: Sampl
         (event,) = report_events("p5min", report)
         message = event.message
         assert isinstance(message, P5minPrice)
-        raw = _raw_rows(path, "P5MIN", "REGIONSOLUTION")
-        (run,) = {_when(r["RUN_DATETIME"]) for r in raw}
+        raw = mms_rows(path, "P5MIN,REGIONSOLUTION")
+        (run,) = {aemo_time(r["RUN_DATETIME"]) for r in raw}
         assert message.interval == run.replace(tzinfo=NEM_TZ)
         assert event.subject == "nem.p5min.price.v1"
         assert len(message.rows) == len(raw) == 60  # 5 regions x 12 intervals
@@ -70,7 +50,7 @@ def test_each_p5min_run_is_one_message_with_every_row_of_its_file(samples: Sampl
             for r in message.rows
         }
         want = {
-            (_when(r["INTERVAL_DATETIME"]), r["REGIONID"], int(r["INTERVENTION"])): (
+            (aemo_time(r["INTERVAL_DATETIME"]), r["REGIONID"], int(r["INTERVENTION"])): (
                 float(r["RRP"]),
                 float(r["TOTALDEMAND"]),
             )
@@ -91,7 +71,7 @@ def test_a_predispatch_run_is_one_message_its_time_read_from_predispatchseqno(
     (event,) = report_events("predispatch", report)
     message = event.message
     assert isinstance(message, PredispatchPrice)
-    raw = _raw_rows(path, "PREDISPATCH", "REGION_PRICES")
+    raw = mms_rows(path, "PREDISPATCH,REGION_PRICES")
     assert {r["PREDISPATCHSEQNO"] for r in raw} == {"2019043040"}
     assert message.interval == datetime(2019, 5, 1, 0, 0, tzinfo=NEM_TZ)
     assert len(message.rows) == len(raw) == 570  # both runs: 57 half hours x 5 regions x 2
@@ -100,7 +80,8 @@ def test_a_predispatch_run_is_one_message_its_time_read_from_predispatchseqno(
         for r in message.rows
     }
     want = {
-        (_when(r["DATETIME"]), r["REGIONID"], int(r["INTERVENTION"])): float(r["RRP"]) for r in raw
+        (aemo_time(r["DATETIME"]), r["REGIONID"], int(r["INTERVENTION"])): float(r["RRP"])
+        for r in raw
     }
     assert got == want
     halves = sorted({k[0] for k in got})

@@ -10,9 +10,6 @@ against the half-hour means of the real 2019-05-16 dispatch prices; it says so."
 
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -29,42 +26,23 @@ from nemstream_query._forecasts import _months
 from nemstream_query._records import MonthMemo
 from nemstream_store import Store, Unit, unit_from_message
 from nemstream_testing import SampleSet, names
+from nemstream_testing.raw import aemo_time, mms_rows
 
 SHIFT = timedelta(days=15)  # the pre-dispatch run re-stamped onto the day with actual prices
 DAY = datetime(2019, 5, 16)
 PD_RUN = datetime(2019, 5, 1)
 
 
-def _tables(path: Path, table: str) -> list[dict[str, str]]:
-    """The D rows of one MMS table in a zipped CSV, by column name (independent reader)."""
-    with zipfile.ZipFile(path) as archive:
-        (member,) = archive.namelist()
-        text = archive.read(member).decode()
-    header: list[str] = []
-    out = []
-    for row in csv.reader(io.StringIO(text)):
-        if len(row) > 3 and row[2] == table:
-            if row[0] == "I":
-                header = row[4:]
-            elif row[0] == "D":
-                out.append(dict(zip(header, row[4:], strict=True)))
-    return out
-
-
-def _when(text: str) -> datetime:
-    return datetime.strptime(text, "%Y/%m/%d %H:%M:%S")
-
-
 def raw_p5min(samples: SampleSet) -> list[tuple[datetime, datetime, str, float]]:
     """(run, interval, region, rrp) of the pricing run of every P5MIN file."""
     out = []
     for path in sorted(samples.folder(names.P5MIN_RUNS).glob("PUBLIC_P5MIN_*.zip")):
-        for r in _tables(path, "REGIONSOLUTION"):
+        for r in mms_rows(path, "P5MIN,REGIONSOLUTION"):
             if r["INTERVENTION"] == "0":
                 out.append(
                     (
-                        _when(r["RUN_DATETIME"]),
-                        _when(r["INTERVAL_DATETIME"]),
+                        aemo_time(r["RUN_DATETIME"]),
+                        aemo_time(r["INTERVAL_DATETIME"]),
                         r["REGIONID"],
                         float(r["RRP"]),
                     )
@@ -76,8 +54,8 @@ def raw_predispatch(samples: SampleSet) -> list[tuple[datetime, str, float]]:
     """(interval, region, rrp) of the pricing run of the pre-dispatch file (run: its name)."""
     (path,) = samples.folder(names.P5MIN_RUNS).glob("PUBLIC_PREDISPATCHIS_*.zip")
     return [
-        (_when(r["DATETIME"]), r["REGIONID"], float(r["RRP"]))
-        for r in _tables(path, "REGION_PRICES")
+        (aemo_time(r["DATETIME"]), r["REGIONID"], float(r["RRP"]))
+        for r in mms_rows(path, "PREDISPATCH,REGION_PRICES")
         if r["INTERVENTION"] == "0"
     ]
 
@@ -86,9 +64,9 @@ def raw_actuals(samples: SampleSet) -> dict[tuple[datetime, str], float]:
     """The pricing-run dispatch price of every interval of the day, by (interval, region)."""
     out = {}
     for path in sorted(samples.folder(names.HISTORY_DAY).glob("*.zip")):
-        for r in _tables(path, "PRICE"):
+        for r in mms_rows(path, "DISPATCH,PRICE"):
             if r["INTERVENTION"] == "0":
-                out[(_when(r["SETTLEMENTDATE"]), r["REGIONID"])] = float(r["RRP"])
+                out[(aemo_time(r["SETTLEMENTDATE"]), r["REGIONID"])] = float(r["RRP"])
     return out
 
 

@@ -47,7 +47,7 @@ _HALF = "time_bucket(INTERVAL 30 MINUTE, settlementdate - INTERVAL 5 MINUTE) + I
 def _rows(source: Source, demand: str) -> str:
     return (
         f"SELECT '{source}' AS source, run_datetime AS run, "  # noqa: S608 # sql-ok
-        f"interval_datetime AS interval, regionid AS region, "
+        "interval_datetime AS interval, regionid AS region, "
         f"CAST({MINUTES[source]} AS BIGINT) AS minutes, "  # sql-ok: a constant
         f"{_LEAD} AS lead_minutes, rrp, {demand} AS demand_mw "  # sql-ok: fixed columns
         "FROM " + read_parts("files") + " "

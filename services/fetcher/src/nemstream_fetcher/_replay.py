@@ -6,8 +6,9 @@ Good for demos and for testing consumers on real history (e.g. a month of DISPAT
 what ``nemstream up --offline`` preloads the samples' history with.
 
 A folder stands for every file in it, recursively (linked folders followed), in name order
-(hidden files and folders left out). A report no feed reads (a registration list, a forecast,
-bids) is skipped with one line; a file that is no MMS report at all is skipped with one error
+(hidden files and folders left out). A file whose NEMWeb name belongs to no feed's folder
+(bids, the CO2EII list) is skipped unread, and a report no feed reads (a registration table)
+once read, each with one line; a file that is no MMS report at all is skipped with one error
 line and counted, and the replay goes on. Progress (files, events, intervals, seconds) is
 logged every few seconds.
 """
@@ -22,9 +23,9 @@ from pathlib import Path
 
 from nemstream_bus import Bus, one_shot
 from nemstream_fetcher._events import Event, read_events
-from nemstream_fetcher._feeds import feed_of_report
+from nemstream_fetcher._feeds import FEED_SPECS, feed_of_report
 from nemstream_mms import MmsError, iter_reports
-from nemstream_nemweb import CDEII, feed_of, try_parse_filename
+from nemstream_nemweb import LEGACY_DISPATCH, feed_of, try_parse_filename
 from nemstream_runtime import get_logger
 
 log = get_logger(__name__)
@@ -83,7 +84,7 @@ def _may_hold_feed_tables(path: Path) -> bool:
     if parsed is None or parsed.is_mmsdm:
         return True
     folder = feed_of(parsed)
-    return folder is not None and folder is not CDEII
+    return folder is not None and (folder.name in FEED_SPECS or folder is LEGACY_DISPATCH)
 
 
 def events_of(paths: list[Path], result: ReplayResult | None = None) -> list[Event]:
